@@ -1,0 +1,58 @@
+# The project's vocabulary. Each target does its own set-up, so a fresh clone needs nothing else.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+DEMO_FAMILIES ?= 120
+BENCH_CHILDREN ?= 1000000
+BENCH_DIR ?= var/bench-ssd
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run demo test lint bench bench-import install install-dev migrate clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+migrate: install
+	$(MANAGE) migrate --no-input
+
+## make run: migrate, load demo data, print demo logins and serve on http://127.0.0.1:8000
+run: migrate
+	$(MANAGE) seed_demo --families $(DEMO_FAMILIES) --if-empty
+	$(MANAGE) runserver 127.0.0.1:8000
+
+demo: migrate
+	$(MANAGE) seed_demo --families $(DEMO_FAMILIES)
+
+## make test: install test needs and run the whole suite (pytest exits non-zero on no tests)
+test: install-dev
+	$(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	DJANGO_SETTINGS_MODULE=earlyhelp.settings.test $(MANAGE) makemigrations --check --dry-run
+
+## make bench-import: generate a 1,000,000-child SSD set and import it into PostgreSQL
+bench-import: install
+	$(PY) -m cases.interchange.bench --children $(BENCH_CHILDREN) --dir $(BENCH_DIR)
+
+bench: bench-import
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Import and export in the Standard Safeguarding Dataset (SSD) shape, plus our extensions."""

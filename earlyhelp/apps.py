@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EarlyHelpConfig(AppConfig):
+    name = "earlyhelp"
+    verbose_name = "Accounts and organisations"

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    # The practitioner pages arrive with the browser issue; until then the admin is the UI.
+    return redirect("admin:index")
+
+
+admin.site.site_header = "Early help case management"
+admin.site.site_title = "Early help"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("admin/", admin.site.urls),
+]

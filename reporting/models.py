@@ -1,0 +1,1 @@
+"""Reporting runs, KPI values and Supporting Families claims arrive with the reporting issue."""
