@@ -50,7 +50,9 @@ class Assessment(models.Model):
     consent_given_by = models.CharField(max_length=200, blank=True)
     consent_given_on = models.DateField(null=True, blank=True)
     consent_scope = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock for concurrent edits")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Optimistic lock for concurrent edits"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -215,3 +217,6 @@ class NeedProgress(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["review", "need"], name="need_progress_once_per_review")
         ]
+
+    def __str__(self) -> str:
+        return self.get_rating_display()

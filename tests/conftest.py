@@ -18,16 +18,17 @@ from tests import factories
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
 
 
 def _service_problem(marker: str) -> str | None:
-    if marker == "postgres" or marker == "worker":
-        if connection.vendor != "postgresql":
-            return "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/earlyhelp"
+    if marker in {"postgres", "worker"} and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/earlyhelp"
     if marker in {"redis", "worker"}:
         broker = settings.CELERY_BROKER_URL
         if not broker:

@@ -11,7 +11,7 @@ from earlyhelp.models import Locality, Membership, Organisation, Team, User
 
 
 class Ref:
-    """Look up seeded reference data by code: ``ref.level("L2")``, ``ref.end_reason("NEEDS_MET")``."""
+    """Seeded reference data by code: ``ref.level("L2")``, ``ref.end_reason("NEEDS_MET")``."""
 
     def level(self, code: str) -> cm.LevelOfNeed:
         return cm.LevelOfNeed.objects.get(code=code)
@@ -77,7 +77,11 @@ class UserFactory(factory.django.DjangoModelFactory):
         organisation = organisation or (team.organisation if team else None)
         user = cls(organisation=organisation, **kwargs)
         Membership.objects.create(
-            user=user, organisation=organisation, team=team, role=role, started_on=dt.date(2020, 1, 1)
+            user=user,
+            organisation=organisation,
+            team=team,
+            role=role,
+            started_on=dt.date(2020, 1, 1),
         )
         return user
 
@@ -123,4 +127,6 @@ class IdentifiedNeedFactory(factory.django.DjangoModelFactory):
         model = IdentifiedNeed
 
     assessment = factory.SubFactory(AssessmentFactory)
-    headline_outcome = factory.LazyFunction(lambda: cm.HeadlineOutcome.objects.get(code="EDUCATION"))
+    headline_outcome = factory.LazyFunction(
+        lambda: cm.HeadlineOutcome.objects.get(code="EDUCATION")
+    )

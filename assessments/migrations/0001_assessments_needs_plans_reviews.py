@@ -7,154 +7,444 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_families_people_and_casework'),
-        ('earlyhelp', '0001_accounts_and_organisations'),
+        ("cases", "0001_families_people_and_casework"),
+        ("earlyhelp", "0001_accounts_and_organisations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('external_id', models.CharField(blank=True, max_length=48, null=True, unique=True)),
-                ('kind', models.CharField(choices=[('my_plan', 'My Plan'), ('my_plan_plus', 'My Assessment + My Plan Plus'), ('eha', 'Early Help Assessment')], max_length=16)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('completed', 'Completed'), ('signed_off', 'Signed off by manager')], default='draft', max_length=16)),
-                ('is_whole_family', models.BooleanField(default=True)),
-                ('started_on', models.DateField()),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('signed_off_on', models.DateField(blank=True, null=True)),
-                ('child_voice', models.TextField(blank=True)),
-                ('family_voice', models.TextField(blank=True)),
-                ('consent_given_by', models.CharField(blank=True, max_length=200)),
-                ('consent_given_on', models.DateField(blank=True, null=True)),
-                ('consent_scope', models.TextField(blank=True)),
-                ('version', models.PositiveIntegerField(default=1, help_text='Optimistic lock for concurrent edits')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('episode', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='cases.episode')),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='cases.family')),
-                ('lead_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='earlyhelp.organisation')),
-                ('lead_practitioner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signed_off_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=48, null=True, unique=True),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("my_plan", "My Plan"),
+                            ("my_plan_plus", "My Assessment + My Plan Plus"),
+                            ("eha", "Early Help Assessment"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("completed", "Completed"),
+                            ("signed_off", "Signed off by manager"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("is_whole_family", models.BooleanField(default=True)),
+                ("started_on", models.DateField()),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                ("signed_off_on", models.DateField(blank=True, null=True)),
+                ("child_voice", models.TextField(blank=True)),
+                ("family_voice", models.TextField(blank=True)),
+                ("consent_given_by", models.CharField(blank=True, max_length=200)),
+                ("consent_given_on", models.DateField(blank=True, null=True)),
+                ("consent_scope", models.TextField(blank=True)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="Optimistic lock for concurrent edits"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="cases.episode",
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="cases.family",
+                    ),
+                ),
+                (
+                    "lead_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="earlyhelp.organisation",
+                    ),
+                ),
+                (
+                    "lead_practitioner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "signed_off_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_on'],
+                "ordering": ["-started_on"],
             },
         ),
         migrations.CreateModel(
-            name='IdentifiedNeed',
+            name="IdentifiedNeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('external_id', models.CharField(blank=True, max_length=48, null=True, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('outcome', models.CharField(blank=True, choices=[('met', 'Met'), ('partly_met', 'Partly met'), ('not_met', 'Not met')], max_length=16)),
-                ('outcome_recorded_on', models.DateField(blank=True, null=True)),
-                ('evidence', models.TextField(blank=True)),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='needs', to='assessments.assessment')),
-                ('headline_outcome', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='cases.headlineoutcome')),
-                ('level_at_assessment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.levelofneed')),
-                ('level_at_closure', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.levelofneed')),
-                ('person', models.ForeignKey(blank=True, help_text='Empty for a whole-family need', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='cases.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=48, null=True, unique=True),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("met", "Met"),
+                            ("partly_met", "Partly met"),
+                            ("not_met", "Not met"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("outcome_recorded_on", models.DateField(blank=True, null=True)),
+                ("evidence", models.TextField(blank=True)),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="needs",
+                        to="assessments.assessment",
+                    ),
+                ),
+                (
+                    "headline_outcome",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="needs",
+                        to="cases.headlineoutcome",
+                    ),
+                ),
+                (
+                    "level_at_assessment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.levelofneed",
+                    ),
+                ),
+                (
+                    "level_at_closure",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="cases.levelofneed",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for a whole-family need",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="needs",
+                        to="cases.person",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=8)),
-                ('started_on', models.DateField()),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('review_interval_days', models.PositiveSmallIntegerField(default=42)),
-                ('next_review_on', models.DateField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assessment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='plan', to='assessments.assessment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("started_on", models.DateField()),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                ("review_interval_days", models.PositiveSmallIntegerField(default=42)),
+                ("next_review_on", models.DateField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assessment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="plan",
+                        to="assessments.assessment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PlanAction',
+            name="PlanAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('description', models.TextField()),
-                ('due_on', models.DateField()),
-                ('completed_on', models.DateField(blank=True, null=True)),
-                ('need', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='assessments.identifiedneed')),
-                ('owner_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='earlyhelp.organisation')),
-                ('owner_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='assessments.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("description", models.TextField()),
+                ("due_on", models.DateField()),
+                ("completed_on", models.DateField(blank=True, null=True)),
+                (
+                    "need",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="assessments.identifiedneed",
+                    ),
+                ),
+                (
+                    "owner_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="earlyhelp.organisation",
+                    ),
+                ),
+                (
+                    "owner_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="assessments.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on'],
+                "ordering": ["due_on"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('held_on', models.DateField()),
-                ('is_taf_meeting', models.BooleanField(default=False)),
-                ('family_present', models.BooleanField(default=True)),
-                ('attendees', models.TextField(blank=True)),
-                ('notes', models.TextField(blank=True)),
-                ('next_review_on', models.DateField(blank=True, null=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='assessments.plan')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("held_on", models.DateField()),
+                ("is_taf_meeting", models.BooleanField(default=False)),
+                ("family_present", models.BooleanField(default=True)),
+                ("attendees", models.TextField(blank=True)),
+                ("notes", models.TextField(blank=True)),
+                ("next_review_on", models.DateField(blank=True, null=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="assessments.plan",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-held_on'],
+                "ordering": ["-held_on"],
             },
         ),
         migrations.CreateModel(
-            name='NeedProgress',
+            name="NeedProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.CharField(choices=[('improved', 'Improved'), ('no_change', 'No change'), ('worse', 'Worse')], max_length=16)),
-                ('comment', models.TextField(blank=True)),
-                ('need', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='assessments.identifiedneed')),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='assessments.review')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.CharField(
+                        choices=[
+                            ("improved", "Improved"),
+                            ("no_change", "No change"),
+                            ("worse", "Worse"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "need",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="assessments.identifiedneed",
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="assessments.review",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(('completed_on__isnull', True), ('completed_on__gte', models.F('started_on')), _connector='OR'), name='assessment_completed_not_before_started'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("completed_on__isnull", True),
+                    ("completed_on__gte", models.F("started_on")),
+                    _connector="OR",
+                ),
+                name="assessment_completed_not_before_started",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('completed_on__isnull', False), _connector='OR'), name='assessment_completed_has_date'),
+            model_name="assessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"), ("completed_on__isnull", False), _connector="OR"
+                ),
+                name="assessment_completed_has_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='identifiedneed',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome', ''), ('outcome_recorded_on__isnull', True)), models.Q(models.Q(('outcome', ''), _negated=True), ('outcome_recorded_on__isnull', False)), _connector='OR'), name='need_outcome_has_date'),
+            model_name="identifiedneed",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("outcome", ""), ("outcome_recorded_on__isnull", True)),
+                    models.Q(
+                        models.Q(("outcome", ""), _negated=True),
+                        ("outcome_recorded_on__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="need_outcome_has_date",
+            ),
         ),
         migrations.AddIndex(
-            model_name='plan',
-            index=models.Index(fields=['status', 'next_review_on'], name='assessments_status_559863_idx'),
+            model_name="plan",
+            index=models.Index(
+                fields=["status", "next_review_on"], name="assessments_status_559863_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'open'), ('closed_on__isnull', True)), models.Q(('status', 'closed'), ('closed_on__gte', models.F('started_on'))), _connector='OR'), name='plan_closed_has_valid_date'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "open"), ("closed_on__isnull", True)),
+                    models.Q(("status", "closed"), ("closed_on__gte", models.F("started_on"))),
+                    _connector="OR",
+                ),
+                name="plan_closed_has_valid_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planaction',
-            constraint=models.CheckConstraint(condition=models.Q(('owner_user__isnull', False), ('owner_organisation__isnull', False), _connector='OR'), name='plan_action_has_owner'),
+            model_name="planaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("owner_user__isnull", False),
+                    ("owner_organisation__isnull", False),
+                    _connector="OR",
+                ),
+                name="plan_action_has_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('next_review_on__isnull', True), ('next_review_on__gt', models.F('held_on')), _connector='OR'), name='review_next_after_held'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("next_review_on__isnull", True),
+                    ("next_review_on__gt", models.F("held_on")),
+                    _connector="OR",
+                ),
+                name="review_next_after_held",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='needprogress',
-            constraint=models.UniqueConstraint(fields=('review', 'need'), name='need_progress_once_per_review'),
+            model_name="needprogress",
+            constraint=models.UniqueConstraint(
+                fields=("review", "need"), name="need_progress_once_per_review"
+            ),
         ),
     ]

@@ -2,36 +2,39 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.gb import nhs, upn
-
-from django.core.exceptions import ValidationError
 
 
 def validate_nhs_number(value: str) -> None:
     try:
         nhs.validate(value)
     except StdnumError as exc:
-        raise ValidationError("Enter a valid NHS number (10 digits with a correct check digit)") from exc
+        raise ValidationError("Enter a valid NHS number: 10 digits, correct check digit") from exc
 
 
 def validate_upn(value: str) -> None:
     try:
         upn.validate(value)
     except StdnumError as exc:
-        raise ValidationError("Enter a valid UPN (13 characters with a correct check letter)") from exc
+        raise ValidationError("Enter a valid UPN: 13 characters, correct check letter") from exc
 
 
 class Family(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=16, unique=True, help_text="Human reference, e.g. F-000123")
+    reference = models.CharField(max_length=16, unique=True, help_text="e.g. F-000123")
     external_id = models.CharField(max_length=48, unique=True, null=True, blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     locality = models.ForeignKey(
-        "earlyhelp.Locality", on_delete=models.PROTECT, null=True, blank=True, related_name="families"
+        "earlyhelp.Locality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="families",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -175,12 +175,12 @@ class Episode(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Episode {self.uuid} ({self.started_on}–{self.ended_on or 'open'})"
+
     @property
     def is_open(self) -> bool:
         return self.ended_on is None
-
-    def __str__(self) -> str:
-        return f"Episode {self.uuid} ({self.started_on}–{self.ended_on or 'open'})"
 
 
 class CscInvolvement(models.Model):
@@ -281,13 +281,18 @@ class Transition(models.Model):
         Episode, on_delete=models.PROTECT, null=True, blank=True, related_name="opened_by_step_down"
     )
     opened_csc = models.ForeignKey(
-        CscInvolvement, on_delete=models.PROTECT, null=True, blank=True, related_name="opened_by_step_up"
+        CscInvolvement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_by_step_up",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    _OPEN_DECISIONS = {Decision.ACCEPTED, Decision.DECLINED, Decision.MORE_INFORMATION}
     DECISIONS_FROM = {
-        Decision.PENDING: {Decision.ACCEPTED, Decision.DECLINED, Decision.MORE_INFORMATION},
-        Decision.MORE_INFORMATION: {Decision.ACCEPTED, Decision.DECLINED, Decision.MORE_INFORMATION},
+        Decision.PENDING: _OPEN_DECISIONS,
+        Decision.MORE_INFORMATION: _OPEN_DECISIONS,
         Decision.ACCEPTED: set(),
         Decision.DECLINED: set(),
     }

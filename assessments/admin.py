@@ -1,0 +1,65 @@
+from django.contrib import admin
+
+from . import models
+
+
+class IdentifiedNeedInline(admin.TabularInline):
+    model = models.IdentifiedNeed
+    extra = 0
+    raw_id_fields = ["person"]
+
+
+@admin.register(models.Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ["uuid", "family", "kind", "status", "started_on", "completed_on"]
+    list_filter = ["kind", "status", "is_whole_family"]
+    search_fields = ["family__reference", "external_id"]
+    raw_id_fields = ["family", "episode", "lead_practitioner", "signed_off_by"]
+    date_hierarchy = "started_on"
+    inlines = [IdentifiedNeedInline]
+    list_select_related = ["family"]
+
+
+@admin.register(models.IdentifiedNeed)
+class IdentifiedNeedAdmin(admin.ModelAdmin):
+    list_display = [
+        "uuid",
+        "headline_outcome",
+        "level_at_assessment",
+        "level_at_closure",
+        "outcome",
+    ]
+    list_filter = ["headline_outcome", "outcome", "level_at_assessment"]
+    search_fields = ["assessment__family__reference", "external_id"]
+    raw_id_fields = ["assessment", "person"]
+    list_select_related = ["headline_outcome", "level_at_assessment", "level_at_closure"]
+
+
+class PlanActionInline(admin.TabularInline):
+    model = models.PlanAction
+    extra = 0
+    raw_id_fields = ["need", "owner_user"]
+
+
+@admin.register(models.Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["uuid", "assessment", "status", "started_on", "next_review_on"]
+    list_filter = ["status"]
+    search_fields = ["assessment__family__reference"]
+    raw_id_fields = ["assessment"]
+    inlines = [PlanActionInline]
+
+
+class NeedProgressInline(admin.TabularInline):
+    model = models.NeedProgress
+    extra = 0
+    raw_id_fields = ["need"]
+
+
+@admin.register(models.Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["uuid", "plan", "held_on", "is_taf_meeting", "family_present", "next_review_on"]
+    list_filter = ["is_taf_meeting", "family_present"]
+    search_fields = ["plan__assessment__family__reference"]
+    raw_id_fields = ["plan", "recorded_by"]
+    inlines = [NeedProgressInline]
