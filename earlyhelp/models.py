@@ -34,7 +34,9 @@ class Organisation(models.Model):
 
 
 class Locality(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="localities")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="localities"
+    )
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
 
@@ -86,7 +88,9 @@ class Membership(models.Model):
         READ_ONLY = "read_only", "Read-only"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="memberships", null=True, blank=True
     )

@@ -25,7 +25,9 @@ def validate_upn(value: str) -> None:
 
 class Family(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=16, unique=True, help_text="e.g. F-000123")
+    reference = models.CharField(
+        max_length=16, unique=True, help_text="Human reference, e.g. F-000123"
+    )
     external_id = models.CharField(max_length=48, unique=True, null=True, blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)
