@@ -47,6 +47,8 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	DJANGO_SETTINGS_MODULE=earlyhelp.settings.test $(MANAGE) makemigrations --check --dry-run
+	@command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose; }
+	DJANGO_SECRET_KEY=lint POSTGRES_PASSWORD=lint docker-compose config --quiet
 
 ## make bench-import: generate a 1,000,000-child SSD set and import it into PostgreSQL
 bench-import: install

@@ -1,0 +1,22 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=earlyhelp.settings.production
+
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+# collectstatic needs settings to import; these throwaway values never reach a running container.
+RUN DJANGO_SECRET_KEY=build-only-secret-key-build-only-secret-key-build-only \
+    DATABASE_URL=postgres://build@localhost/build \
+    python manage.py collectstatic --no-input
+
+RUN useradd --system --uid 1000 earlyhelp && chown -R earlyhelp /app
+USER earlyhelp
+
+EXPOSE 8000
+CMD ["gunicorn", "earlyhelp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
