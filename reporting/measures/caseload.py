@@ -1,0 +1,203 @@
+"""C1 — caseload: open children per lead practitioner at period end, against a target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .base import (
+    ALL,
+    MeasureParams,
+    MeasureResult,
+    distinct,
+    finish_members,
+    finish_results,
+    groups_of,
+    member_rows,
+    ratio,
+    slim,
+)
+from .dates import Period, open_at_end_of
+from .events import EPISODE_DATES, EPISODE_KEYS, prepare_episodes
+
+C1_CATEGORIES = ["caseload", "unallocated_children"]
+
+
+@dataclass(frozen=True)
+class C1Params(MeasureParams):
+    breakdowns: tuple[str, ...] = ("locality", "team", "service", "lead_practitioner")
+    target: int = 22
+
+
+def practitioner_key(episodes: pd.DataFrame) -> pd.Series:
+    """Who leads an episode: ``user:<id>`` for a user, ``ext:<id>`` for a worker known only by
+    the CSC system's id (imported), missing when nobody is allocated. Categorical."""
+    users, user_ids = pd.factorize(episodes["lead_practitioner_id"], use_na_sentinel=True)
+    external = episodes["lead_worker_external_id"].astype("object")
+    external = external.where(external.notna() & (external != ""))
+    workers, worker_ids = pd.factorize(external, use_na_sentinel=True)
+    codes = np.where(users >= 0, users, np.where(workers >= 0, len(user_ids) + workers, -1))
+    labels = [f"user:{int(user)}" for user in user_ids] + [f"ext:{w}" for w in worker_ids]
+    dtype = pd.CategoricalDtype(labels)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=episodes.index)
+
+
+def c1_caseload(
+    episodes: pd.DataFrame, *, periods: Sequence[Period], params: C1Params | None = None
+) -> MeasureResult:
+    """C1: at the end of each period, episodes still open, counted per lead practitioner.
+
+    Line "caseload": numerator = child–practitioner pairs (a child counts once per practitioner
+    leading any of their open episodes), denominator = practitioners, value = average open
+    children per practitioner (one decimal, not a percentage); extra columns ``target``,
+    ``max_caseload`` and ``practitioners_over_target`` (caseload above the target). Breakdown
+    ``lead_practitioner`` gives each practitioner's own caseload. Line "unallocated_children":
+    children with an open episode that has no lead practitioner.
+
+    Team and locality are the episode's team and the team's locality (``team_locality``),
+    falling back to ``locality`` when the episode has no team.
+    """
+    params = params or C1Params()
+    episodes = prepare_episodes(episodes)
+    locality = episodes["team_locality"].astype("object")
+    locality = locality.where(locality.notna(), episodes["locality"].astype("object"))
+    episodes = episodes.assign(
+        lead_practitioner=practitioner_key(episodes), locality=locality.astype("category")
+    )
+    episodes = slim(episodes, EPISODE_KEYS, EPISODE_DATES, params.breakdowns, ["lead_practitioner"])
+    labels = pd.CategoricalDtype([period.label for period in periods])
+    snapshots = []
+    for number, period in enumerate(periods):
+        still_open = open_at_end_of(episodes["started_on"], episodes["ended_on"], period.end_ts)
+        part = episodes[still_open]
+        codes = np.full(len(part), number, dtype="int64")
+        snapshots.append(part.assign(period=pd.Categorical.from_codes(codes, dtype=labels)))
+    open_now = pd.concat(snapshots, ignore_index=True) if snapshots else episodes.assign(period="")
+    allocated = open_now["lead_practitioner"].notna()
+    base = open_now.rename(columns={"episode_id": "record_id"}).assign(record_type="episode")
+    members = pd.concat(
+        [
+            member_rows(base[allocated], category="caseload", in_numerator=True),
+            member_rows(
+                base[~allocated],
+                category="unallocated_children",
+                in_numerator=True,
+                in_denominator=False,
+            ),
+        ],
+        ignore_index=True,
+    )
+    counts = pd.concat(
+        [
+            _caseloads(members[members["category"] == "caseload"], params),
+            _unallocated(members[members["category"] == "unallocated_children"], params),
+        ],
+        ignore_index=True,
+    )
+    cells = pd.concat(
+        [
+            pd.DataFrame(
+                {"period": [p.label for p in periods], "breakdown": ALL, "breakdown_value": ALL}
+            ),
+            counts[["period", "breakdown", "breakdown_value"]],
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    grid = cells.merge(pd.DataFrame({"category": C1_CATEGORIES}), how="cross")
+    results = grid.merge(
+        counts, on=["period", "breakdown", "breakdown_value", "category"], how="left"
+    )
+    is_caseload = results["category"] == "caseload"
+    results["numerator"] = results["numerator"].fillna(0).astype("Int64")
+    results["denominator"] = results["denominator"].fillna(0).astype("Int64").where(is_caseload)
+    results["value"] = ratio(results["numerator"], results["denominator"]).where(is_caseload)
+    results["max_caseload"] = results["max_caseload"].astype("Int64").where(is_caseload)
+    results["practitioners_over_target"] = (
+        results["practitioners_over_target"].fillna(0).astype("Int64").where(is_caseload)
+    )
+    results["target"] = np.where(is_caseload, params.target, np.nan)
+    results = finish_results(
+        results,
+        measure="C1",
+        periods=periods,
+        categories=C1_CATEGORIES,
+        breakdowns=params.breakdowns,
+    )
+    details = ["lead_practitioner", "started_on"]
+    return MeasureResult(
+        "C1",
+        params.to_dict(),
+        results,
+        finish_members(
+            members,
+            measure="C1",
+            breakdowns=[b for b in params.breakdowns if b != "lead_practitioner"],
+            details=details,
+        ),
+    )
+
+
+def _caseloads(allocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
+    """Per group: child–practitioner pairs, practitioners, the largest caseload and how many
+    practitioners are over the target.
+
+    This runs over every open episode at every period end, so it avoids hashing millions of
+    (group, practitioner, child) keys per breakdown: rows are sorted once by period,
+    practitioner and child, and only the rare rows that share all three (a child with two
+    episodes led by one practitioner) are de-duplicated per breakdown.
+    """
+    periods = allocated["period"].cat.codes.to_numpy().astype("int64")
+    workers = allocated["lead_practitioner"].cat.codes.to_numpy().astype("int64")
+    children = pd.factorize(allocated["child_id"])[0].astype("int64")
+    n_workers = int(workers.max()) + 1 if len(workers) else 1
+    order = np.lexsort((children, workers, periods))
+    changes = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        changes[1:] = (
+            (np.diff(periods[order]) != 0)
+            | (np.diff(workers[order]) != 0)
+            | (np.diff(children[order]) != 0)
+        )
+    run = np.empty(len(order), dtype="int64")
+    run[order] = np.cumsum(changes) - 1
+    shared = np.bincount(run)[run] > 1 if len(run) else np.zeros(0, dtype=bool)
+    repeated = np.flatnonzero(shared)
+    parts = []
+    for groups, inverse in groups_of(allocated, params.breakdowns):
+        keep = ~shared
+        if len(repeated):
+            pairs = pd.DataFrame({"run": run[repeated], "group": inverse[repeated]})
+            keep[repeated[~pairs.duplicated().to_numpy()]] = True
+        worker_codes, keys = pd.factorize(inverse[keep].astype("int64") * n_workers + workers[keep])
+        caseload = np.bincount(worker_codes)
+        group = np.asarray(keys) // n_workers
+        size = len(groups)
+        largest = np.zeros(size, dtype="int64")
+        np.maximum.at(largest, group, caseload)
+        parts.append(
+            groups.assign(
+                numerator=np.bincount(group, weights=caseload, minlength=size).astype("int64"),
+                denominator=np.bincount(group, minlength=size),
+                max_caseload=largest,
+                practitioners_over_target=np.bincount(
+                    group, weights=caseload > params.target, minlength=size
+                ).astype("int64"),
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _unallocated(unallocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
+    children = pd.factorize(unallocated["child_id"])[0].astype("int64")
+    width = int(children.max()) + 1 if len(children) else 1
+    parts = []
+    for groups, inverse in groups_of(unallocated, params.breakdowns):
+        pairs = distinct(inverse.astype("int64") * width + children)
+        parts.append(groups.assign(numerator=np.bincount(pairs // width, minlength=len(groups))))
+    return pd.concat(parts, ignore_index=True)
+
+
+__all__ = ["C1Params", "c1_caseload", "practitioner_key"]

@@ -1,0 +1,400 @@
+"""Reads for reporting: each table as one DataFrame, in one query, with the columns the
+measures in ``reporting.measures`` expect.
+
+Related codes (service, team, locality, end reason…) come through joins in the same query, never
+a query per row. Dates are ``datetime64[ns]``; timestamps become Europe/London calendar dates,
+because working days and reporting months are local. Nullable ids are ``Int64``.
+Each function takes an optional queryset so a run can be partitioned (by locality, say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Model, QuerySet
+
+from assessments.models import Assessment, IdentifiedNeed, Plan, PlanAction, Review
+from cases.models import (
+    CscInvolvement,
+    Episode,
+    FamilyMembership,
+    LevelOfNeed,
+    Referral,
+    Transition,
+)
+from earlyhelp.models import Locality, Team
+from reporting.measures.base import as_categories
+from reporting.measures.dates import to_dates
+
+Columns = Sequence[tuple[str, str]]
+
+# Breakdown and code columns arrive as categoricals: the measures group on them millions of
+# times, and a categorical is factorised once here rather than in every measure.
+CATEGORICAL = (
+    "service",
+    "team",
+    "locality",
+    "team_locality",
+    "family_locality",
+    "level",
+    "end_reason_category",
+    "origin",
+)
+
+
+def _frame(
+    queryset: QuerySet[Any],
+    columns: Columns,
+    *,
+    dates: Sequence[str] = (),
+    nullable_ids: Sequence[str] = (),
+) -> pd.DataFrame:
+    """One query: ``values_list`` of the field paths, named as the measures name them."""
+    names = [name for name, _ in columns]
+    rows = list(queryset.values_list(*[path for _, path in columns]))
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    for name in dates:
+        frame[name] = to_dates(frame[name])
+    for name in nullable_ids:
+        frame[name] = frame[name].astype("Int64")
+    return as_categories(frame, CATEGORICAL)
+
+
+def _local_dates(values: pd.Series) -> pd.Series:
+    """Aware timestamps as local calendar dates (``datetime64[ns]`` at midnight)."""
+    stamps = pd.to_datetime(values, utc=True)
+    return (
+        stamps.dt.tz_convert(settings.TIME_ZONE)
+        .dt.tz_localize(None)
+        .dt.normalize()
+        .astype("datetime64[ns]")
+    )
+
+
+def _coalesce(frame: pd.DataFrame, target: str, *sources: str) -> pd.DataFrame:
+    value = frame[sources[0]].astype("object")
+    for source in sources[1:]:
+        value = value.where(value.notna(), frame[source].astype("object"))
+    frame[target] = value.where(value.notna(), None).astype("category")
+    return frame
+
+
+def _all(model: type[Model], queryset: QuerySet[Any] | None) -> QuerySet[Any]:
+    return queryset if queryset is not None else model._default_manager.all()
+
+
+EPISODE_COLUMNS: Columns = [
+    ("episode_id", "id"),
+    ("family_id", "family_id"),
+    ("child_id", "child_id"),
+    ("service", "service__code"),
+    ("team", "team__code"),
+    ("team_locality", "team__locality__code"),
+    ("family_locality", "family__locality__code"),
+    ("level", "level__code"),
+    ("plan_type", "plan_type"),
+    ("lead_practitioner_id", "lead_practitioner_id"),
+    ("lead_worker_external_id", "lead_worker_external_id"),
+    ("lead_organisation_id", "lead_organisation_id"),
+    ("lead_organisation_kind", "lead_organisation__kind"),
+    ("origin", "origin"),
+    ("referral_id", "referral_id"),
+    ("started_on", "started_on"),
+    ("ended_on", "ended_on"),
+    ("end_reason", "end_reason__code"),
+    ("end_reason_category", "end_reason__category"),
+]
+
+
+def episodes_frame(queryset: QuerySet[Episode] | None = None) -> pd.DataFrame:
+    """Early help episodes. ``locality`` is the family's locality, else the team's. Ready for
+    ``reporting.measures.events.prepare_episodes`` to pass through without work."""
+    frame = _frame(
+        _all(Episode, queryset),
+        EPISODE_COLUMNS,
+        dates=["started_on", "ended_on"],
+        nullable_ids=["lead_practitioner_id", "lead_organisation_id", "referral_id"],
+    )
+    return _coalesce(frame, "locality", "family_locality", "team_locality")
+
+
+CSC_COLUMNS: Columns = [
+    ("csc_id", "id"),
+    ("child_id", "person_id"),
+    ("kind", "kind"),
+    ("started_on", "started_on"),
+    ("ended_on", "ended_on"),
+    ("source", "source"),
+    ("referral_id", "referral_id"),
+    ("referral_source_code", "referral_source_code"),
+    ("closure_reason", "closure_reason__code"),
+]
+
+
+def csc_involvements_frame(queryset: QuerySet[CscInvolvement] | None = None) -> pd.DataFrame:
+    return _frame(
+        _all(CscInvolvement, queryset),
+        CSC_COLUMNS,
+        dates=["started_on", "ended_on"],
+        nullable_ids=["referral_id"],
+    )
+
+
+REFERRAL_COLUMNS: Columns = [
+    ("referral_id", "id"),
+    ("family_id", "family_id"),
+    ("received_at", "received_at"),
+    ("first_contact_at", "first_contact_at"),
+    ("source", "source__code"),
+    ("referring_organisation_id", "referring_organisation_id"),
+    ("referring_organisation_kind", "referring_organisation__kind"),
+    ("status", "status"),
+    ("decision", "decision"),
+    ("decided_on", "decided_on"),
+    ("level", "decision_level__code"),
+    ("service", "decision_service__code"),
+    ("locality", "family__locality__code"),
+]
+
+
+def referrals_frame(queryset: QuerySet[Referral] | None = None) -> pd.DataFrame:
+    """Requests for support, with ``received_on`` / ``first_contact_on`` as local dates."""
+    frame = _frame(
+        _all(Referral, queryset),
+        REFERRAL_COLUMNS,
+        dates=["decided_on"],
+        nullable_ids=["family_id", "referring_organisation_id"],
+    )
+    frame["received_on"] = _local_dates(frame["received_at"])
+    frame["first_contact_on"] = _local_dates(frame["first_contact_at"])
+    return frame
+
+
+ASSESSMENT_COLUMNS: Columns = [
+    ("assessment_id", "id"),
+    ("family_id", "family_id"),
+    ("episode_id", "episode_id"),
+    ("kind", "kind"),
+    ("status", "status"),
+    ("is_whole_family", "is_whole_family"),
+    ("started_on", "started_on"),
+    ("completed_on", "completed_on"),
+    ("lead_practitioner_id", "lead_practitioner_id"),
+    ("lead_organisation_id", "lead_organisation_id"),
+    ("lead_organisation_kind", "lead_organisation__kind"),
+    ("team", "episode__team__code"),
+    ("service", "episode__service__code"),
+    ("family_locality", "family__locality__code"),
+    ("team_locality", "episode__team__locality__code"),
+    ("plan_closed_on", "plan__closed_on"),
+    ("episode_ended_on", "episode__ended_on"),
+]
+
+
+def assessments_frame(queryset: QuerySet[Assessment] | None = None) -> pd.DataFrame:
+    frame = _frame(
+        _all(Assessment, queryset),
+        ASSESSMENT_COLUMNS,
+        dates=["started_on", "completed_on", "plan_closed_on", "episode_ended_on"],
+        nullable_ids=["episode_id", "lead_practitioner_id", "lead_organisation_id"],
+    )
+    return _coalesce(frame, "locality", "family_locality", "team_locality")
+
+
+NEED_COLUMNS: Columns = [
+    ("need_id", "id"),
+    ("assessment_id", "assessment_id"),
+    ("family_id", "assessment__family_id"),
+    ("person_id", "person_id"),
+    ("headline_outcome", "headline_outcome__code"),
+    ("level_at_assessment", "level_at_assessment__code"),
+    ("level_at_closure", "level_at_closure__code"),
+    ("outcome", "outcome"),
+    ("outcome_recorded_on", "outcome_recorded_on"),
+    ("identified_on", "assessment__started_on"),
+]
+
+
+def needs_frame(queryset: QuerySet[IdentifiedNeed] | None = None) -> pd.DataFrame:
+    """Identified needs, dated (``identified_on``) by their assessment's start."""
+    return _frame(
+        _all(IdentifiedNeed, queryset),
+        NEED_COLUMNS,
+        dates=["outcome_recorded_on", "identified_on"],
+        nullable_ids=["person_id"],
+    )
+
+
+PLAN_COLUMNS: Columns = [
+    ("plan_id", "id"),
+    ("assessment_id", "assessment_id"),
+    ("family_id", "assessment__family_id"),
+    ("status", "status"),
+    ("started_on", "started_on"),
+    ("closed_on", "closed_on"),
+    ("review_interval_days", "review_interval_days"),
+    ("next_review_on", "next_review_on"),
+    ("team", "assessment__episode__team__code"),
+    ("service", "assessment__episode__service__code"),
+    ("family_locality", "assessment__family__locality__code"),
+    ("team_locality", "assessment__episode__team__locality__code"),
+]
+
+
+def plans_frame(queryset: QuerySet[Plan] | None = None) -> pd.DataFrame:
+    frame = _frame(
+        _all(Plan, queryset), PLAN_COLUMNS, dates=["started_on", "closed_on", "next_review_on"]
+    )
+    return _coalesce(frame, "locality", "family_locality", "team_locality")
+
+
+REVIEW_COLUMNS: Columns = [
+    ("review_id", "id"),
+    ("plan_id", "plan_id"),
+    ("held_on", "held_on"),
+    ("next_review_on", "next_review_on"),
+    ("is_taf_meeting", "is_taf_meeting"),
+]
+
+
+def reviews_frame(queryset: QuerySet[Review] | None = None) -> pd.DataFrame:
+    return _frame(_all(Review, queryset), REVIEW_COLUMNS, dates=["held_on", "next_review_on"])
+
+
+PLAN_ACTION_COLUMNS: Columns = [
+    ("action_id", "id"),
+    ("plan_id", "plan_id"),
+    ("need_id", "need_id"),
+    ("due_on", "due_on"),
+    ("completed_on", "completed_on"),
+]
+
+
+def plan_actions_frame(queryset: QuerySet[PlanAction] | None = None) -> pd.DataFrame:
+    return _frame(_all(PlanAction, queryset), PLAN_ACTION_COLUMNS, dates=["due_on", "completed_on"])
+
+
+TRANSITION_COLUMNS: Columns = [
+    ("transition_id", "id"),
+    ("direction", "direction"),
+    ("family_id", "family_id"),
+    ("child_id", "child_id"),
+    ("from_episode_id", "from_episode_id"),
+    ("from_csc_id", "from_csc_id"),
+    ("requested_on", "requested_on"),
+    ("decision", "decision"),
+    ("decided_on", "decided_on"),
+    ("opened_episode_id", "opened_episode_id"),
+    ("opened_csc_id", "opened_csc_id"),
+    ("from_team", "from_episode__team__code"),
+    ("opened_team", "opened_episode__team__code"),
+    ("from_service", "from_episode__service__code"),
+    ("opened_service", "opened_episode__service__code"),
+    ("locality", "family__locality__code"),
+]
+
+
+def transitions_frame(queryset: QuerySet[Transition] | None = None) -> pd.DataFrame:
+    """Step-ups and step-downs; ``team``/``service`` are those of the episode stepped up from
+    or, for a step-down, of the episode it opened."""
+    frame = _frame(
+        _all(Transition, queryset),
+        TRANSITION_COLUMNS,
+        dates=["requested_on", "decided_on"],
+        nullable_ids=["from_episode_id", "from_csc_id", "opened_episode_id", "opened_csc_id"],
+    )
+    frame = _coalesce(frame, "team", "from_team", "opened_team")
+    return _coalesce(frame, "service", "from_service", "opened_service")
+
+
+MEMBERSHIP_COLUMNS: Columns = [
+    ("membership_id", "id"),
+    ("family_id", "family_id"),
+    ("person_id", "person_id"),
+    ("role", "role"),
+    ("started_on", "started_on"),
+    ("ended_on", "ended_on"),
+    ("date_of_birth", "person__date_of_birth"),
+    ("expected_date_of_birth", "person__expected_date_of_birth"),
+    ("date_of_death", "person__date_of_death"),
+    ("family_locality", "family__locality__code"),
+]
+
+
+def memberships_frame(queryset: QuerySet[FamilyMembership] | None = None) -> pd.DataFrame:
+    """Who belongs to which family, with the person's dates (for the household tests)."""
+    return _frame(
+        _all(FamilyMembership, queryset),
+        MEMBERSHIP_COLUMNS,
+        dates=[
+            "started_on",
+            "ended_on",
+            "date_of_birth",
+            "expected_date_of_birth",
+            "date_of_death",
+        ],
+    )
+
+
+TEAM_COLUMNS: Columns = [
+    ("team", "code"),
+    ("team_name", "name"),
+    ("locality", "locality__code"),
+    ("caseload_target", "caseload_target"),
+]
+
+
+def teams_frame(queryset: QuerySet[Team] | None = None) -> pd.DataFrame:
+    return _frame(_all(Team, queryset), TEAM_COLUMNS)
+
+
+def localities_frame(queryset: QuerySet[Locality] | None = None) -> pd.DataFrame:
+    return _frame(_all(Locality, queryset), [("locality", "code"), ("locality_name", "name")])
+
+
+def levels_frame(queryset: QuerySet[LevelOfNeed] | None = None) -> pd.DataFrame:
+    return _frame(
+        _all(LevelOfNeed, queryset),
+        [("code", "code"), ("label", "label"), ("rank", "rank"), ("colour", "colour")],
+    )
+
+
+@dataclass
+class ReportingData:
+    """Every frame the measures read, loaded with one query per table."""
+
+    episodes: pd.DataFrame
+    csc: pd.DataFrame
+    referrals: pd.DataFrame
+    assessments: pd.DataFrame
+    needs: pd.DataFrame
+    plans: pd.DataFrame
+    reviews: pd.DataFrame
+    plan_actions: pd.DataFrame
+    transitions: pd.DataFrame
+    memberships: pd.DataFrame
+    teams: pd.DataFrame
+    localities: pd.DataFrame
+    levels: pd.DataFrame
+
+
+def reporting_data() -> ReportingData:
+    return ReportingData(
+        episodes=episodes_frame(),
+        csc=csc_involvements_frame(),
+        referrals=referrals_frame(),
+        assessments=assessments_frame(),
+        needs=needs_frame(),
+        plans=plans_frame(),
+        reviews=reviews_frame(),
+        plan_actions=plan_actions_frame(),
+        transitions=transitions_frame(),
+        memberships=memberships_frame(),
+        teams=teams_frame(),
+        localities=localities_frame(),
+        levels=levels_frame(),
+    )

@@ -1,0 +1,134 @@
+"""The shared summariser: numbers always match their drill-down, in every breakdown."""
+
+import pandas as pd
+import pytest
+
+from reporting.measures import (
+    o1_closure_reasons,
+    rr1_csc_referral_after_closure,
+    rr2_reopened_after_closure,
+)
+from reporting.measures.base import Category, MeasureParams, summarise
+from reporting.measures.dates import Period, month
+from tests.reporting import csc, cscs, d, episode, episodes, line, numbers
+
+PERIODS = [month(2024, 1), month(2024, 2)]
+
+
+def members(rows):
+    return pd.DataFrame(
+        rows, columns=["period", "category", "child_id", "team", "in_numerator", "in_denominator"]
+    )
+
+
+class TestSummarise:
+    def test_every_category_for_every_breakdown_value_and_unknown(self):
+        m = members(
+            [
+                ("2024-01", "a", 1, "T1", True, True),
+                ("2024-01", "a", 2, None, False, True),
+                ("2024-01", "b", 1, "T1", True, False),
+            ]
+        )
+        result = summarise(
+            m,
+            measure="X",
+            periods=PERIODS,
+            categories=[Category("a"), Category("b", rate=False)],
+            breakdowns=["team"],
+        )
+        assert numbers(line(result, "a", period="2024-01")) == (1, 2, 50.0)
+        assert numbers(line(result, "b", period="2024-01")) == (1, None, None)
+        # February has nobody: both lines still there, rate without a value
+        assert numbers(line(result, "a", period="2024-02")) == (0, 0, None)
+        # T1 has both lines; the missing team is reported as "unknown"
+        assert numbers(line(result, "a", period="2024-01", breakdown="team", value="T1")) == (
+            1,
+            1,
+            100.0,
+        )
+        unknown = line(result, "b", period="2024-01", breakdown="team", value="unknown")
+        assert numbers(unknown) == (0, None, None)
+        assert list(result.columns[:10]) == [
+            "measure", "period", "period_start", "period_end", "breakdown", "breakdown_value",
+            "category", "numerator", "denominator", "value",
+        ]  # fmt: skip
+        assert result.loc[0, "period_end"] == d("2024-01-31")
+
+    def test_distinct_unit(self):
+        m = members(
+            [
+                ("2024-01", "a", 1, "T1", True, True),
+                ("2024-01", "a", 1, "T2", True, True),
+                ("2024-01", "a", 2, "T2", False, True),
+            ]
+        )
+        result = summarise(
+            m, measure="X", periods=PERIODS[:1], categories=[Category("a")],
+            breakdowns=["team"], unit="child_id",
+        )  # fmt: skip
+        # child 1 counts once overall, and once in each team it appears in
+        assert numbers(line(result, "a")) == (1, 2, 50.0)
+        assert numbers(line(result, "a", breakdown="team", value="T2")) == (1, 2, 50.0)
+
+
+def test_params_serialise():
+    assert MeasureParams().to_dict() == {"breakdowns": ["locality", "team", "service"]}
+
+
+def drill_down_matches(result):
+    """Every result line equals the count of its members, for every breakdown."""
+    m = result.members
+    for row in result.results.itertuples():
+        rows = m[(m["period"] == row.period) & (m["category"] == row.category)]
+        if row.breakdown != "all":
+            values = (
+                rows[row.breakdown].astype("object").where(rows[row.breakdown].notna(), "unknown")
+            )
+            rows = rows[values.astype(str) == row.breakdown_value]
+        assert row.numerator == int(rows["in_numerator"].sum()), row
+        if not pd.isna(row.denominator):
+            assert row.denominator == int(rows["in_denominator"].sum()), row
+
+
+@pytest.mark.parametrize("measure", ["rr1", "rr2", "o1"])
+def test_numbers_match_their_drill_down(measure):
+    eps = episodes(
+        episode(1, 1, "2023-10-01", "2024-01-31", team="T1", locality="NORTH"),
+        episode(2, 2, "2023-10-01", "2024-02-10", team="T2", locality="NORTH", reason="declined"),
+        episode(3, 3, "2023-10-01", "2024-02-20", team="T2", locality="SOUTH", service="YOUTH"),
+        episode(4, 3, "2024-03-01", team=None, locality=None),
+        episode(5, 4, "2023-10-01", "2024-01-05", team="T1", locality="SOUTH"),
+    )
+    involvements = cscs(
+        csc(1, 1, "referral", "2024-02-15"),
+        csc(2, 2, "cin_plan", "2023-12-01"),
+        csc(3, 4, "cla", "2024-01-20", source="step_up"),
+    )
+    window = [Period(d("2024-01-01"), d("2024-02-29"))]
+    result = {
+        "rr1": lambda: rr1_csc_referral_after_closure(eps, involvements, periods=PERIODS),
+        "rr2": lambda: rr2_reopened_after_closure(eps, involvements, periods=window),
+        "o1": lambda: o1_closure_reasons(eps, periods=PERIODS),
+    }[measure]()
+    assert len(result.results) > len(PERIODS)
+    drill_down_matches(result)
+
+
+def test_measures_are_pure_pandas():
+    """reporting.measures must not import Django: the functions run anywhere, on any frames."""
+    import ast
+    import pathlib
+
+    import reporting.measures
+
+    package = pathlib.Path(reporting.measures.__file__).parent
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(name.split(".")[0] in {"django", "cases", "earlyhelp"} for name in names)
