@@ -7,9 +7,10 @@ MANAGE := $(PY) manage.py
 DEMO_FAMILIES ?= 120
 BENCH_CHILDREN ?= 1000000
 BENCH_DIR ?= var/bench-ssd
+BENCH_API_SECONDS ?= 30
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test lint bench bench-import install install-dev migrate clean
+.PHONY: run demo test lint bench bench-import bench-api install install-dev migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ lint: install-dev
 ## make bench-import: generate a 1,000,000-child SSD set and import it into PostgreSQL
 bench-import: install
 	$(PY) -m cases.interchange.bench --children $(BENCH_CHILDREN) --dir $(BENCH_DIR)
+
+## make bench-api: sustained POST /api/v1/referrals/ on gunicorn + PostgreSQL, beside a one-insert floor
+bench-api: install
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) -m cases.api.bench --duration $(BENCH_API_SECONDS)
 
 bench: bench-import
 

@@ -128,3 +128,7 @@ class CaseEventAdmin(admin.ModelAdmin):
 @admin.register(models.ReferenceCounter)
 class ReferenceCounterAdmin(admin.ModelAdmin):
     list_display = ["prefix", "last_value"]
+
+
+# Partner API: keys, submissions, match candidates and the API audit log.
+from .api import admin as api_admin  # noqa: E402, F401

@@ -7,17 +7,27 @@ forms and the API can show them next to the input.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from assessments.models import IdentifiedNeed, Plan
 from earlyhelp.models import Organisation, Team, User
 
+from . import matching
 from .models import (
+    ApiRequestLog,
     CaseEvent,
     CscClosureReason,
     CscInvolvement,
@@ -27,11 +37,16 @@ from .models import (
     Family,
     FamilyMembership,
     HeadlineOutcome,
+    IdempotencyRecord,
     LevelOfNeed,
+    MatchCandidate,
+    PartnerAPIKey,
+    PartnerSubmission,
     Person,
     Referral,
     ReferralSource,
     Service,
+    SubmittedPerson,
     Transition,
 )
 from .references import references_allocate
@@ -686,3 +701,479 @@ def step_down_decide(
         transition=transition.uuid,
     )
     return transition
+
+
+# --- Partner API ---------------------------------------------------------------------------
+# Requests for support sent by partner organisations' systems (issue 4). The partner's people
+# are kept as submitted; matching only proposes candidates, which triage confirms or rejects.
+
+logger = logging.getLogger(__name__)
+
+
+def partner_api_key_create(*, organisation: Organisation, name: str) -> tuple[PartnerAPIKey, str]:
+    """Create an API key for a partner organisation and return it with its plaintext.
+
+    Only a hash is stored: the plaintext exists in the return value and nowhere else, so the
+    caller must show it once (the admin does; ``seed_demo`` prints the demo one).
+    """
+    if not organisation.api_access_enabled:
+        raise _refuse("organisation", "Enable API access for this organisation first.")
+    if not name.strip():
+        raise _refuse("name", "Name the key, e.g. after the system that will use it.")
+    api_key, plaintext = PartnerAPIKey.objects.create_key(
+        organisation=organisation, name=name.strip()
+    )
+    return cast(PartnerAPIKey, api_key), plaintext
+
+
+def partner_api_key_revoke(*, api_key: PartnerAPIKey) -> PartnerAPIKey:
+    """Revoke a key for good: requests with it are refused from now on."""
+    api_key.revoked = True
+    api_key.save(update_fields=["revoked"])
+    return api_key
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used with a different request body."""
+
+
+@dataclass(frozen=True)
+class PartnerSubmitOutcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def partner_referral_submit(
+    *,
+    organisation: Organisation,
+    api_key: PartnerAPIKey | None,
+    data: Mapping[str, Any],
+    idempotency_key: str | None,
+    request_hash: str,
+    render: Callable[[Referral], dict[str, Any]],
+) -> PartnerSubmitOutcome:
+    """Record a partner's request for support, exactly once per ``idempotency_key``.
+
+    ``data`` is what ``ReferralSubmissionSerializer`` validated: that serializer applies
+    every rule of ``referral_record`` (reason given, consent by whom and when, codes active)
+    and more, so the rows are written here directly. The idempotency row, the referral and
+    the people as submitted are written in one transaction, idempotency row first: a
+    concurrent request with the same key waits on the unique constraint until this one
+    commits, then replays its stored response. ``render`` turns the referral into the
+    response body that is stored for those replays.
+    """
+    reference = _reference_reserve("R")
+    try:
+        with transaction.atomic():
+            record = None
+            if idempotency_key is not None:
+                record = IdempotencyRecord.objects.create(
+                    organisation=organisation, key=idempotency_key, request_hash=request_hash
+                )
+            referral = _partner_referral_create(
+                organisation=organisation, api_key=api_key, data=data, reference=reference
+            )
+            body = render(referral)
+            if record is not None:
+                record.response_status, record.response_body = 201, body
+                record.referral = referral
+                record.save(update_fields=["response_status", "response_body", "referral"])
+            return PartnerSubmitOutcome(201, body, replayed=False)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        stored = IdempotencyRecord.objects.filter(
+            organisation=organisation, key=idempotency_key
+        ).first()
+        if stored is None:
+            raise
+    if stored.request_hash != request_hash:
+        raise IdempotencyConflict(idempotency_key)
+    assert stored.response_status is not None and stored.response_body is not None
+    return PartnerSubmitOutcome(stored.response_status, stored.response_body, replayed=True)
+
+
+def _reference_reserve(prefix: str) -> str:
+    """A reference taken in its own short transaction, before the request's own.
+
+    ``references_allocate`` locks the counter row until the transaction that called it ends;
+    inside the request's transaction that lock serialised every submission (about 30 a
+    second). Taken here, it is held for two statements. On PostgreSQL the commit does not
+    wait for the WAL flush: the referral's own commit, later in the same WAL, flushes it
+    too, so a crash can lose a reservation but never a reference a referral uses. A
+    request that then fails leaves a gap in the numbering, which is harmless.
+    """
+    # Inside a caller's transaction (a test, a batch) SET LOCAL would outlive this block.
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        (reference,) = references_allocate(prefix)
+    return reference
+
+
+def _partner_referral_create(
+    *,
+    organisation: Organisation,
+    api_key: PartnerAPIKey | None,
+    data: Mapping[str, Any],
+    reference: str,
+) -> Referral:
+    """The rows of one submission, in as few statements as possible; the caller holds the
+    transaction. People are stored as submitted: matching them is follow-up work."""
+    consent, referrer = data["consent"], data["referrer"]
+    referral = Referral(
+        reference=reference,
+        source=data["source"],
+        received_at=timezone.now(),
+        reason=data["reason"],
+        referring_organisation=organisation,
+        consent_given=consent["given"],
+        consent_given_by=consent.get("given_by", ""),
+        consent_given_on=consent.get("given_on"),
+        consent_scope=consent.get("scope", ""),
+        referrer_name=referrer["name"],
+        referrer_role=referrer.get("role", ""),
+        referrer_email=referrer.get("email", ""),
+        referrer_phone=referrer.get("phone", ""),
+        partner_reference=data.get("partner_reference", ""),
+    )
+    referral.save(force_insert=True)
+    Need = Referral.needs.through
+    Need.objects.bulk_create(
+        [Need(referral_id=referral.pk, headlineoutcome_id=need.pk) for need in data["needs"]]
+    )
+    submission = PartnerSubmission.objects.create(
+        referral=referral,
+        organisation=organisation,
+        api_key=api_key,
+        address=data["family"]["address"],
+        postcode=data["family"]["postcode"],
+        # Optimistic: set now so the sweep leaves it to the on-commit hand-off below; a failed
+        # hand-off clears it, and a crash before the hand-off is retried after the retry delay.
+        follow_up_queued_at=timezone.now(),
+        follow_up_attempts=1,
+    )
+    people = [
+        SubmittedPerson(submission=submission, role=SubmittedPerson.Role.CHILD, **child)
+        for child in data["children"]
+    ] + [
+        SubmittedPerson(submission=submission, role=adult["relationship"], **_without(adult))
+        for adult in data.get("adults", ())
+    ]
+    for position, person in enumerate(people):
+        person.position = position
+    SubmittedPerson.objects.bulk_create(people)
+    transaction.on_commit(partial(partner_follow_up_enqueue, submission.pk))
+    return referral
+
+
+def _without(adult: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in adult.items() if key != "relationship"}
+
+
+class _BrokerBreaker:
+    """Skips publishing for a while after the broker refused a connection.
+
+    Reaching a down Redis costs seconds (the client retries), and the hand-off runs inside
+    the request; without this every request would pay that while the broker is down.
+    Per process, so each web worker finds out for itself.
+    """
+
+    pause_seconds = 30.0
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self.open_until
+
+    def trip(self) -> None:
+        self.open_until = time.monotonic() + self.pause_seconds
+
+    def reset(self) -> None:
+        self.open_until = 0.0
+
+
+broker_breaker = _BrokerBreaker()
+
+
+def partner_follow_up_enqueue(submission_id: int) -> bool:
+    """Hand a submission's follow-up to the broker; on failure leave it for the sweep.
+
+    Runs after commit: the referral is already safe, so a broker outage (or any failure of
+    the task when run in-process) costs a delay, never the request.
+    """
+    from .tasks import partner_follow_up  # the tasks module imports this one
+
+    try:
+        if broker_breaker.is_open():
+            raise BrokerUnavailable("recently refused")
+        partner_follow_up.apply_async(args=(submission_id,), retry=False)
+    except (BrokerUnavailable, KombuOperationalError, ConnectionError, OSError) as exc:
+        if not isinstance(exc, BrokerUnavailable):
+            broker_breaker.trip()
+        logger.warning(
+            "Broker unavailable (%s): follow-up of partner submission %s left for the sweep",
+            type(exc).__name__,
+            submission_id,
+        )
+    except Exception:
+        logger.exception("Follow-up of partner submission %s failed", submission_id)
+    else:
+        return True
+    PartnerSubmission.objects.filter(
+        pk=submission_id, follow_up=PartnerSubmission.FollowUp.PENDING
+    ).update(follow_up_queued_at=None)
+    return False
+
+
+class BrokerUnavailable(Exception):
+    """The broker refused a connection moments ago; do not wait on it again yet."""
+
+
+def partner_follow_ups_requeue(*, limit: int = 500) -> int:
+    """Hand over again every follow-up that never reached the broker or was lost on the way.
+
+    Called by the beat-scheduled sweep. Stops at the first failure: the broker is still down
+    and the next sweep will try again. Returns how many were handed over.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.PARTNER_FOLLOW_UP_RETRY_SECONDS)
+    waiting = (
+        PartnerSubmission.objects.filter(follow_up=PartnerSubmission.FollowUp.PENDING)
+        .filter(Q(follow_up_queued_at__isnull=True) | Q(follow_up_queued_at__lt=stale))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = 0
+    for submission_id in list(waiting):
+        PartnerSubmission.objects.filter(pk=submission_id).update(
+            follow_up_queued_at=now, follow_up_attempts=F("follow_up_attempts") + 1
+        )
+        if not partner_follow_up_enqueue(submission_id):
+            break
+        queued += 1
+    return queued
+
+
+@transaction.atomic
+def partner_follow_up_run(*, submission_id: int) -> bool:
+    """Find match candidates for every submitted person and mark the follow-up done.
+
+    Idempotent: the submission row is locked and a done follow-up is not run again, so a
+    duplicate delivery from the broker or the sweep changes nothing. Returns whether it ran.
+    """
+    submission = PartnerSubmission.objects.select_for_update().filter(pk=submission_id).first()
+    if submission is None or submission.follow_up == PartnerSubmission.FollowUp.DONE:
+        return False
+    postcodes = frozenset({matching.normalise_postcode(submission.postcode)})
+    candidates = []
+    for submitted in submission.people.all():
+        facts = matching.Facts(
+            forename=submitted.forename,
+            surname=submitted.surname,
+            born_on=submitted.date_of_birth or submitted.expected_date_of_birth,
+            nhs_number=submitted.nhs_number,
+            postcodes=postcodes,
+        )
+        candidates += [
+            MatchCandidate(
+                submitted_person=submitted,
+                person_id=match.person_id,
+                score=match.score,
+                reasons=list(match.reasons),
+            )
+            for match in matching.find_candidates(facts)
+        ]
+    MatchCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    submission.follow_up = PartnerSubmission.FollowUp.DONE
+    submission.followed_up_at = timezone.now()
+    submission.save(update_fields=["follow_up", "followed_up_at"])
+    # robust: a mail failure is logged, and never undoes the follow-up that already committed
+    transaction.on_commit(partial(_triage_notify, submission.pk), robust=True)
+    return True
+
+
+def _triage_notify(submission_id: int) -> None:
+    """Tell the triage team a partner request is waiting: its reference only, no names."""
+    if not settings.TRIAGE_NOTIFICATION_EMAILS:
+        return
+    submission = PartnerSubmission.objects.select_related("referral", "organisation").get(
+        pk=submission_id
+    )
+    candidates = MatchCandidate.objects.filter(submitted_person__submission=submission).count()
+    send_mail(
+        subject=f"Request for support {submission.referral.reference} is waiting for triage",
+        message=(
+            f"{submission.organisation.name} sent request for support "
+            f"{submission.referral.reference}. Matching found {candidates} possible existing "
+            "record(s) for the people in it; confirm or reject them in the case system."
+        ),
+        from_email=None,
+        recipient_list=settings.TRIAGE_NOTIFICATION_EMAILS,
+    )
+
+
+def _lock_candidate(candidate: MatchCandidate) -> tuple[MatchCandidate, SubmittedPerson]:
+    submitted = SubmittedPerson.objects.select_for_update().get(pk=candidate.submitted_person_id)
+    candidate = MatchCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != MatchCandidate.Status.PENDING:
+        raise _refuse("candidate", "This possible match was already decided.")
+    if submitted.resolution != SubmittedPerson.Resolution.PENDING:
+        raise _refuse("candidate", "This person from the request was already resolved.")
+    return candidate, submitted
+
+
+@transaction.atomic
+def match_candidate_confirm(*, actor: User, candidate: MatchCandidate) -> SubmittedPerson:
+    """Triage confirms the submitted person is this existing person.
+
+    The other candidates for the same submitted person are rejected. The referral is linked
+    to the person's family when it has exactly one, and a child joins the referral's
+    children when they belong to its family; otherwise triage links the family by hand.
+    """
+    candidate, submitted = _lock_candidate(candidate)
+    now = timezone.now()
+    candidate.status, candidate.decided_by, candidate.decided_at = "confirmed", actor, now
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    submitted.candidates.filter(status=MatchCandidate.Status.PENDING).update(
+        status=MatchCandidate.Status.REJECTED, decided_by=actor, decided_at=now
+    )
+    submitted.resolution = SubmittedPerson.Resolution.MATCHED
+    submitted.person = candidate.person
+    submitted.save(update_fields=["resolution", "person"])
+    _submitted_person_link(actor=actor, submitted=submitted, how="confirmed as an existing record")
+    return submitted
+
+
+@transaction.atomic
+def match_candidate_reject(*, actor: User, candidate: MatchCandidate) -> MatchCandidate:
+    """Triage says the submitted person is not this existing person."""
+    candidate, _ = _lock_candidate(candidate)
+    candidate.status = MatchCandidate.Status.REJECTED
+    candidate.decided_by, candidate.decided_at = actor, timezone.now()
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    return candidate
+
+
+@transaction.atomic
+def submitted_person_create_new(*, actor: User, submitted: SubmittedPerson) -> Person:
+    """Record a submitted person as a new person, once every candidate has been rejected.
+
+    The referral gets a new family (with the submitted address) if it has none yet.
+    """
+    submitted = SubmittedPerson.objects.select_for_update().get(pk=submitted.pk)
+    if submitted.resolution != SubmittedPerson.Resolution.PENDING:
+        raise _refuse("submitted", "This person from the request was already resolved.")
+    if submitted.candidates.filter(status=MatchCandidate.Status.PENDING).exists():
+        raise _refuse("submitted", "Confirm or reject each possible match first.")
+    referral = _partner_referral_locked(submitted)
+    if referral.family is None:
+        submission = submitted.submission
+        referral.family = family_create(
+            actor=actor, address=submission.address, postcode=submission.postcode
+        )
+        referral.save(update_fields=["family"])
+    person = person_create(
+        actor=actor,
+        family=referral.family,
+        role=submitted.role,
+        forename=submitted.forename,
+        surname=submitted.surname,
+        date_of_birth=submitted.date_of_birth,
+        expected_date_of_birth=submitted.expected_date_of_birth,
+        sex=submitted.sex,
+        nhs_number=submitted.nhs_number,
+        upn=submitted.upn,
+    )
+    submitted.resolution = SubmittedPerson.Resolution.CREATED
+    submitted.person = person
+    submitted.save(update_fields=["resolution", "person"])
+    _submitted_person_link(actor=actor, submitted=submitted, how="recorded as a new person")
+    return person
+
+
+def _partner_referral_locked(submitted: SubmittedPerson) -> Referral:
+    return Referral.objects.select_for_update().get(partner_submission__people=submitted)
+
+
+def _submitted_person_link(*, actor: User, submitted: SubmittedPerson, how: str) -> None:
+    referral = _partner_referral_locked(submitted)
+    person = submitted.person
+    assert person is not None
+    if referral.family is None:
+        families = _families_of(person)
+        if len(families) == 1:
+            referral.family = families[0]
+            referral.save(update_fields=["family"])
+    family = referral.family
+    if family is None:
+        return
+    if submitted.role == SubmittedPerson.Role.CHILD and _is_member(family, person):
+        referral.children.add(person)
+    _event(
+        family=family,
+        person=person,
+        kind="partner_person_resolved",
+        summary=f"Person in request {referral.reference} {how}",
+        actor=actor,
+        referral=referral.uuid,
+    )
+
+
+@transaction.atomic
+def partner_outcome_explain(*, actor: User, referral: Referral, reason: str) -> PartnerSubmission:
+    """Record the reason the partner sees for a decline or a signposting decision.
+
+    Kept apart from the triage notes, which are case notes and never shown to partners.
+    """
+    submission = PartnerSubmission.objects.select_for_update().get(referral=referral)
+    if not reason.strip():
+        raise _refuse("reason", "Enter the reason the partner will see.")
+    submission.partner_visible_reason = reason.strip()
+    submission.full_clean()
+    submission.save(update_fields=["partner_visible_reason"])
+    if referral.family is not None:
+        _event(
+            family=referral.family,
+            kind="partner_reason_recorded",
+            summary=f"Reason for the partner recorded on request {referral.reference}",
+            actor=actor,
+            referral=referral.uuid,
+        )
+    return submission
+
+
+def api_request_audit(
+    *,
+    organisation_id: int | None,
+    key_prefix: str,
+    user_id: int | None,
+    method: str,
+    endpoint: str,
+    status: int,
+    duration_ms: int,
+    replayed: bool,
+) -> ApiRequestLog:
+    """Record one API call without its body, query or path, which may hold personal data."""
+    return ApiRequestLog.objects.create(
+        organisation_id=organisation_id,
+        key_prefix=key_prefix[:8],
+        user_id=user_id,
+        method=method[:8],
+        endpoint=endpoint[:100],
+        status=status,
+        duration_ms=duration_ms,
+        replayed=replayed,
+    )
+
+
+def idempotency_records_purge(*, older_than_days: int | None = None) -> int:
+    """Forget Idempotency-Keys older than ``API_IDEMPOTENCY_DAYS``; returns how many."""
+    days = settings.API_IDEMPOTENCY_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

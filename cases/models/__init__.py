@@ -1,3 +1,11 @@
+from .api import (
+    ApiRequestLog,
+    IdempotencyRecord,
+    MatchCandidate,
+    PartnerAPIKey,
+    PartnerSubmission,
+    SubmittedPerson,
+)
 from .family import Address, Family, FamilyMembership, Person, validate_nhs_number, validate_upn
 from .reference import (
     CscClosureReason,
@@ -13,6 +21,7 @@ from .work import CaseEvent, CscInvolvement, Episode, ReferenceCounter, Referral
 
 __all__ = [
     "Address",
+    "ApiRequestLog",
     "CaseEvent",
     "CscClosureReason",
     "CscInvolvement",
@@ -22,13 +31,18 @@ __all__ = [
     "Family",
     "FamilyMembership",
     "HeadlineOutcome",
+    "IdempotencyRecord",
     "LevelOfNeed",
+    "MatchCandidate",
+    "PartnerAPIKey",
+    "PartnerSubmission",
     "Person",
     "ReferenceCounter",
     "ReferenceData",
     "Referral",
     "ReferralSource",
     "Service",
+    "SubmittedPerson",
     "Transition",
     "validate_nhs_number",
     "validate_upn",

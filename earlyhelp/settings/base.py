@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "earlyhelp",
     "cases",
     "assessments",
@@ -133,6 +136,66 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API error is an RFC 9457 problem document (cases/api/problems.py).
+    "EXCEPTION_HANDLER": "cases.api.problems.problem_exception_handler",
+}
+
+# --- Partner API (/api/v1/) -----------------------------------------------------------------
+# Requests per partner key (DRF rate syntax: "120/min", "5000/hour"); 429 + Retry-After beyond.
+API_PARTNER_RATE = os.environ.get("API_PARTNER_RATE", "120/min")
+# Largest request body the API reads; larger bodies get 413 before any parsing.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
+# How long a web process may keep using its copy of the active reference codes.
+API_REFERENCE_CACHE_SECONDS = int(os.environ.get("API_REFERENCE_CACHE_SECONDS", "60"))
+# How long an Idempotency-Key is remembered; a retry after that creates a new referral.
+API_IDEMPOTENCY_DAYS = int(os.environ.get("API_IDEMPOTENCY_DAYS", "30"))
+# A follow-up handed to the broker but not done after this long is handed over again.
+PARTNER_FOLLOW_UP_RETRY_SECONDS = int(os.environ.get("PARTNER_FOLLOW_UP_RETRY_SECONDS", "300"))
+# Who is told (by email, reference only) that a partner request is waiting for triage.
+TRIAGE_NOTIFICATION_EMAILS = env_list("TRIAGE_NOTIFICATION_EMAILS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "early-help@localhost")
+# Only `make bench-api` sets this: it adds the bare one-insert view used as the speed floor.
+API_BENCH_FLOOR = env_bool("API_BENCH_FLOOR", default=False)
+
+# Throttle counters must be shared by every web process, so they live in Redis when there is
+# one (CACHE_URL, else the Redis broker); the embedded default keeps them in process memory.
+CACHE_URL = os.environ.get(
+    "CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Early help partner API",
+    "DESCRIPTION": (
+        "Partner organisations (schools, health, police, voluntary sector) send requests for "
+        "support and follow what happened to them. Authenticate with the organisation's key: "
+        "`Authorization: Api-Key <key>`. Send an `Idempotency-Key` header with every POST so "
+        "a retry can never create a duplicate. Errors are RFC 9457 problem documents "
+        "(`application/problem+json`) listing each field path and reason."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The docs page is served from the installed package's files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CELERY_BEAT_SCHEDULE["partner-follow-up-sweep"] = {
+    "task": "cases.partner_follow_up_sweep",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
+    "task": "cases.idempotency_records_purge",
+    "schedule": 24 * 60 * 60.0,
 }
 
 # Personal data is never logged: loggers name records by UUID or reference only.

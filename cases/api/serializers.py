@@ -1,0 +1,324 @@
+"""What partners send and what they get back.
+
+Input serializers refuse unknown fields and check everything a partner's system could get
+wrong (check digits, postcode shape, real dates, known codes, sizes), so errors come back at
+once with a field path instead of surfacing later at triage. Output serializers describe
+the partner's view of a referral: status and outcome, never case notes or people.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.gb import nhs, upn
+
+from cases.models import HeadlineOutcome, LevelOfNeed, Person, ReferralSource, SubmittedPerson
+
+from .reference_cache import active_codes
+from .selectors import PartnerStatus
+
+# Royal Mail's postcode shape (outward code, optional space, inward code), BS 7666.
+POSTCODE = re.compile(
+    r"^(GIR ?0AA|(?:[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]"
+    r"|[A-HK-Y][0-9][ABEHMNPRVWXY])) ?[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+MAX_PEOPLE = 20
+MAX_NEEDS = 10
+EITHER_BIRTH_DATE = "Give either date_of_birth or, if unborn, expected_date_of_birth."
+EXPECTED_RANGE = "An expected date of birth must be within the last month or the next 10 months."
+UNKNOWN_FIELD = "Unknown field: it is not part of this API, check its spelling."
+
+
+class StrictSerializer(serializers.Serializer):
+    """A serializer that refuses fields it does not know, alongside the other errors."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            errors = {str(name)[:100]: [UNKNOWN_FIELD] for name in data if name not in self.fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors = {**exc.detail, **errors}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class TextField(serializers.CharField):
+    """Plain text on one line: no control characters, surrounding spaces trimmed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(PRINTABLE, "Remove control characters.", "invalid"))
+
+
+class PostcodeField(serializers.CharField):
+    """A UK postcode, stored in its standard form ``LS1 4AP``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=10, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = "".join(super().to_internal_value(data).upper().split())
+        if not POSTCODE.match(value):
+            self.fail("invalid")
+        return f"{value[:-3]} {value[-3:]}"
+
+    default_error_messages = {"invalid": "Enter a UK postcode, such as LS1 4AP."}
+
+
+class NhsNumberField(serializers.CharField):
+    """Ten digits whose last is the modulus 11 check digit (spaces allowed in input)."""
+
+    default_error_messages = {
+        "invalid": "Enter a valid NHS number: 10 digits, correct check digit."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=12, required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value:
+            return ""
+        try:
+            return str(nhs.validate(value))
+        except StdnumError:
+            self.fail("invalid")
+        raise AssertionError  # pragma: no cover - self.fail raises
+
+
+class UpnField(serializers.CharField):
+    """A DfE unique pupil number: 13 characters, the first a check letter."""
+
+    default_error_messages = {"invalid": "Enter a valid UPN: 13 characters, correct check letter."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=13, required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data).upper()
+        if not value:
+            return ""
+        try:
+            return str(upn.validate(value))
+        except StdnumError:
+            self.fail("invalid")
+        raise AssertionError  # pragma: no cover - self.fail raises
+
+
+class PastDateField(serializers.DateField):
+    """A real date that has happened: not in the future, not before 1900."""
+
+    default_error_messages = {
+        "future": "The date cannot be in the future.",
+        "too_early": "The date cannot be before 1900.",
+    }
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        date = super().to_internal_value(value)
+        if date > timezone.localdate():
+            self.fail("future")
+        if date < EARLIEST_BIRTH:
+            self.fail("too_early")
+        return date
+
+
+class SubmittedPersonSerializer(StrictSerializer):
+    forename = TextField(max_length=100)
+    surname = TextField(max_length=100)
+    date_of_birth = PastDateField(required=False)
+    sex = serializers.ChoiceField(choices=Person.Sex.choices, default=Person.Sex.UNKNOWN)
+    nhs_number = NhsNumberField(help_text="Optional. Spaces are allowed: 943 476 5919.")
+
+
+class SubmittedChildSerializer(SubmittedPersonSerializer):
+    expected_date_of_birth = serializers.DateField(
+        required=False, help_text="For an unborn child, instead of date_of_birth."
+    )
+    upn = UpnField(help_text="Unique pupil number, if the child is at school.")
+    school = TextField(max_length=200, required=False, help_text="School name or URN.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        born, expected = attrs.get("date_of_birth"), attrs.get("expected_date_of_birth")
+        if (born is None) == (expected is None):
+            raise serializers.ValidationError({"date_of_birth": EITHER_BIRTH_DATE})
+        today = timezone.localdate()
+        if expected is not None and not (
+            today - dt.timedelta(days=31) <= expected <= today + dt.timedelta(days=300)
+        ):
+            raise serializers.ValidationError({"expected_date_of_birth": EXPECTED_RANGE})
+        return attrs
+
+
+class SubmittedAdultSerializer(SubmittedPersonSerializer):
+    relationship = serializers.ChoiceField(
+        choices=[c for c in SubmittedPerson.Role.choices if c[0] != SubmittedPerson.Role.CHILD],
+        help_text="The adult's relationship to the children.",
+    )
+
+
+class SubmittedFamilySerializer(StrictSerializer):
+    address = TextField(max_length=500, help_text="The household's address, without postcode.")
+    postcode = PostcodeField()
+
+
+class ConsentSerializer(StrictSerializer):
+    given = serializers.BooleanField(help_text="Has the family agreed to this request?")
+    given_by = TextField(max_length=200, required=False, help_text="Who gave consent.")
+    given_on = PastDateField(required=False, help_text="When consent was given.")
+    scope = TextField(max_length=2000, required=False, help_text="What was agreed to be shared.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["given"]:
+            missing = {
+                name: "Say who gave consent and when."
+                for name in ("given_by", "given_on")
+                if not attrs.get(name)
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
+
+
+class ReferrerSerializer(StrictSerializer):
+    name = TextField(max_length=200)
+    role = TextField(max_length=200, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    phone = serializers.RegexField(
+        PHONE, max_length=20, required=False, error_messages={"invalid": "Enter a phone number."}
+    )
+
+
+class ReferralSubmissionSerializer(StrictSerializer):
+    """A request for support from a partner organisation."""
+
+    partner_reference = TextField(
+        max_length=64, required=False, help_text="Your own reference for this request."
+    )
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source
+        max_length=32, help_text="A referral source code from /api/v1/reference/referral-sources/."
+    )
+    needs = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        min_length=1,
+        max_length=MAX_NEEDS,
+        help_text="Headline outcome codes from /api/v1/reference/headline-outcomes/.",
+    )
+    reason = serializers.CharField(
+        max_length=5000, help_text="The reason for the request, in your words."
+    )
+    family = SubmittedFamilySerializer()
+    # The stubs do not know ListSerializer's min_length and max_length.
+    children = SubmittedChildSerializer(many=True, min_length=1, max_length=MAX_PEOPLE)  # type: ignore[call-arg]
+    adults = SubmittedAdultSerializer(many=True, max_length=MAX_PEOPLE, required=False)  # type: ignore[call-arg]
+    consent = ConsentSerializer()
+    referrer = ReferrerSerializer()
+
+    def validate_source(self, code: str) -> ReferralSource:
+        source = active_codes(ReferralSource).get(code)
+        if source is None:
+            raise serializers.ValidationError(
+                "Unknown referral source code: see /api/v1/reference/referral-sources/."
+            )
+        return source
+
+    def validate_needs(self, codes: list[str]) -> list[HeadlineOutcome]:
+        if len(set(codes)) != len(codes):
+            raise serializers.ValidationError("Each need may be listed once.")
+        known = active_codes(HeadlineOutcome)
+        errors = {
+            str(index): ["Unknown headline outcome code: see /api/v1/reference/headline-outcomes/."]
+            for index, code in enumerate(codes)
+            if code not in known
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return [known[code] for code in codes]
+
+
+# --- Responses -----------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    team = serializers.CharField(help_text="The early help team working with the family.")
+    practitioner = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+
+
+class OutcomeSerializer(serializers.Serializer):
+    decided_on = serializers.DateField()
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why it was declined, or where the family was signposted."
+    )
+    contact = ContactSerializer(allow_null=True, help_text="Set when accepted for early help.")
+
+
+class ReferralSerializer(serializers.Serializer):
+    """A partner's view of its request: where it is and what was decided."""
+
+    id = serializers.UUIDField(source="uuid")
+    reference = serializers.CharField(help_text="The council's reference, e.g. R-000123.")
+    partner_reference = serializers.CharField(allow_blank=True)
+    received_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    status_label = serializers.CharField()
+    outcome = OutcomeSerializer(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, view: Any) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/referrals/{view.uuid}/"
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ReferralSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReferralSource
+        fields = ["code", "label", "description"]
+
+
+class HeadlineOutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HeadlineOutcome
+        fields = ["code", "label", "description"]
+
+
+class LevelOfNeedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LevelOfNeed
+        fields = ["code", "label", "description", "rank", "is_statutory", "colour"]
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Path of the field, e.g. children[0].nhs_number.")
+    pointer = serializers.CharField(
+        required=False, help_text="JSON pointer into the body, e.g. #/children/0/nhs_number."
+    )
+    parameter = serializers.CharField(required=False, help_text="The query parameter at fault.")
+    reason = serializers.CharField()
+    code = serializers.CharField(help_text="Machine-readable reason, e.g. required, invalid.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem document."""
+
+    type = serializers.CharField(help_text="URI of the problem type; GET it for advice.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(allow_blank=True)
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]

@@ -1,0 +1,61 @@
+"""Per-key rate limits: one partner's runaway loop must not slow the API for the others."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from cases.models import PartnerAPIKey
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"120/min"`` → (120, 60): DRF's rate syntax."""
+    number, _, period = rate.partition("/")
+    return int(number), _PERIODS[period[0]]
+
+
+class PartnerRateThrottle(BaseThrottle):
+    """``API_PARTNER_RATE`` requests per key per window (per user for the web app, per
+    address otherwise); beyond it DRF answers 429 with ``Retry-After`` from ``wait()``.
+
+    A fixed-window counter (one ``add`` and one ``incr`` in the shared cache) rather than
+    DRF's sliding log, which stores a timestamp per request and re-serialises them all on
+    every call: its cost grows with the rate. A fixed window may let a key send up to twice
+    the rate across a window boundary, which is acceptable for protecting the service.
+    """
+
+    scope = "partner"
+
+    def __init__(self) -> None:
+        self.retry_after = 0.0
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        limit, period = parse_rate(str(settings.API_PARTNER_RATE))
+        now = time.time()
+        window = int(now // period)
+        key = f"throttle_{self.scope}_{self._ident(request)}_{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: this request opens the window
+            cache.set(key, 1, timeout=period + 1)
+            count = 1
+        if count <= limit:
+            return True
+        self.retry_after = (window + 1) * period - now
+        return False
+
+    def wait(self) -> float:
+        return self.retry_after
+
+    def _ident(self, request: Request) -> str:
+        if isinstance(request.auth, PartnerAPIKey):
+            return f"key:{request.auth.prefix}"
+        if request.user and request.user.is_authenticated and request.user.pk is not None:
+            return f"user:{request.user.pk}"
+        return f"addr:{self.get_ident(request)}"

@@ -1,0 +1,367 @@
+"""POST /api/v1/referrals/: a valid request is recorded as sent; every mistake is named."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from cases.models import IdempotencyRecord, PartnerSubmission, Referral, SubmittedPerson
+from tests.api.conftest import REFERRALS, post
+
+PROBLEM = "application/problem+json"
+
+
+def today_plus(days: int) -> str:
+    return (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.django_db
+def test_a_valid_request_is_recorded_with_the_people_as_submitted(api, body, school):
+    # when the school sends the documented example
+    response = post(api, body, "first-try")
+
+    # then it is recorded, received, and its address is given
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["status"] == "received" and data["outcome"] is None
+    assert response["Location"] == data["url"]
+    referral = Referral.objects.get(uuid=data["id"])
+    assert referral.reference == data["reference"]
+    assert referral.referring_organisation == school
+    assert referral.source.code == "2A"
+    assert sorted(referral.needs.values_list("code", flat=True)) == ["EDUCATION", "HEALTH"]
+    assert referral.partner_reference == "SCH-2026-0042"
+    assert referral.consent_given and referral.consent_given_by == "Grace Example (mother)"
+    assert referral.referrer_email == "dsl@example-primary.sch.uk"
+    # and the people are kept as sent, linked to nobody until triage decides
+    assert referral.family is None and not referral.children.exists()
+    submission = PartnerSubmission.objects.get(referral=referral)
+    assert (submission.address, submission.postcode) == ("1 Example Street, Leeds", "LS1 4AP")
+    child, adult = SubmittedPerson.objects.filter(submission=submission).order_by("position")
+    assert (child.role, child.nhs_number, child.upn) == ("child", "9434765919", "H801200001001")
+    assert (adult.role, adult.forename, adult.person) == ("parent", "Grace", None)
+
+
+@pytest.mark.django_db
+def test_an_unborn_child_is_accepted_with_an_expected_date(api, body):
+    child = body["children"][0]
+    del child["date_of_birth"], child["nhs_number"], child["upn"]
+    child["expected_date_of_birth"] = today_plus(90)
+    body["adults"] = []
+
+    response = post(api, body)
+
+    assert response.status_code == 201, response.json()
+    person = SubmittedPerson.objects.get()
+    assert person.date_of_birth is None and person.expected_date_of_birth is not None
+
+
+@pytest.mark.django_db
+def test_optional_parts_may_be_left_out(api, body):
+    for name in ("partner_reference", "adults"):
+        del body[name]
+    body["consent"] = {"given": False}
+    body["referrer"] = {"name": "Sam Teacher"}
+    child = body["children"][0]
+    for name in ("sex", "nhs_number", "upn", "school"):
+        del child[name]
+
+    response = post(api, body)
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.django_db
+def test_submitting_takes_a_fixed_number_of_queries(api, body, django_assert_max_num_queries):
+    body["children"] *= 5  # more people, same number of queries
+    assert post(api, body, "warm-up").status_code == 201  # creates the reference counter
+
+    # key, reference (3 + 4 savepoint statements in a test's transaction),
+    # idempotency row and its response, referral, needs, submission, people, audit row
+    with django_assert_max_num_queries(16):
+        assert post(api, body, "measured").status_code == 201
+
+
+def _set(body: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    target = body
+    for step in parents:
+        target = target[int(step)] if step.isdigit() else target[step]
+    if value is _DELETE:
+        del target[last]
+    elif last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+_DELETE = object()
+
+# (what is wrong, where in the body, value, field path reported, error code)
+INVALID = [
+    (
+        "NHS number check digit",
+        "children.0.nhs_number",
+        "9434765918",
+        "children[0].nhs_number",
+        "invalid",
+    ),
+    ("NHS number too short", "children.0.nhs_number", "12345", "children[0].nhs_number", "invalid"),
+    ("UPN check letter", "children.0.upn", "A801200001001", "children[0].upn", "invalid"),
+    ("UPN length", "children.0.upn", "H80120000100", "children[0].upn", "invalid"),
+    ("postcode shape", "family.postcode", "LS1 4A", "family.postcode", "invalid"),
+    ("postcode letters", "family.postcode", "QQ1 1AA", "family.postcode", "invalid"),
+    (
+        "date of birth in the future",
+        "children.0.date_of_birth",
+        today_plus(1),
+        "children[0].date_of_birth",
+        "future",
+    ),
+    (
+        "date of birth not a real date",
+        "children.0.date_of_birth",
+        "2016-02-30",
+        "children[0].date_of_birth",
+        "invalid",
+    ),
+    (
+        "date of birth before 1900",
+        "children.0.date_of_birth",
+        "1899-12-31",
+        "children[0].date_of_birth",
+        "too_early",
+    ),
+    (
+        "adult born in the future",
+        "adults.0.date_of_birth",
+        today_plus(3),
+        "adults[0].date_of_birth",
+        "future",
+    ),
+    (
+        "consent given in the future",
+        "consent.given_on",
+        today_plus(1),
+        "consent.given_on",
+        "future",
+    ),
+    ("consent without who", "consent.given_by", _DELETE, "consent.given_by", "invalid"),
+    ("consent without when", "consent.given_on", _DELETE, "consent.given_on", "invalid"),
+    ("unknown referral source", "source", "ZZ", "source", "invalid"),
+    ("unknown need", "needs.1", "NOT_A_NEED", "needs[1]", "invalid"),
+    ("no needs", "needs", [], "needs", "min_length"),
+    ("need listed twice", "needs", ["HEALTH", "HEALTH"], "needs", "invalid"),
+    ("too many needs", "needs", ["HEALTH"] * 11, "needs", "max_length"),
+    ("no children", "children", [], "children", "min_length"),
+    ("blank reason", "reason", "   ", "reason", "blank"),
+    ("reason too long", "reason", "x" * 5001, "reason", "max_length"),
+    ("forename too long", "children.0.forename", "x" * 101, "children[0].forename", "max_length"),
+    ("forename missing", "children.0.forename", _DELETE, "children[0].forename", "required"),
+    (
+        "control character in a name",
+        "children.0.surname",
+        "Ex\x07ample",
+        "children[0].surname",
+        "invalid",
+    ),
+    ("null character", "reason", "a\x00b", "reason", "null_characters_not_allowed"),
+    ("unknown sex", "children.0.sex", "X", "children[0].sex", "invalid_choice"),
+    (
+        "unknown relationship",
+        "adults.0.relationship",
+        "child",
+        "adults[0].relationship",
+        "invalid_choice",
+    ),
+    ("referrer email", "referrer.email", "not-an-email", "referrer.email", "invalid"),
+    ("referrer phone", "referrer.phone", "call me", "referrer.phone", "invalid"),
+    ("referrer missing", "referrer", _DELETE, "referrer", "required"),
+    ("family missing", "family", _DELETE, "family", "required"),
+    ("address blank", "family.address", "", "family.address", "blank"),
+    (
+        "partner reference too long",
+        "partner_reference",
+        "x" * 65,
+        "partner_reference",
+        "max_length",
+    ),
+    ("consent not a boolean", "consent.given", "perhaps", "consent.given", "invalid"),
+    ("children not a list", "children", {"forename": "Ada"}, "children", "not_a_list"),
+    ("unknown field", "favourite_colour", "blue", "favourite_colour", "invalid"),
+    ("unknown nested field", "children.0.shoe_size", 3, "children[0].shoe_size", "invalid"),
+    (
+        "both birth dates",
+        "children.0.expected_date_of_birth",
+        today_plus(30),
+        "children[0].date_of_birth",
+        "invalid",
+    ),
+    (
+        "expected birth too far ahead",
+        "children.0.expected_date_of_birth",
+        today_plus(400),
+        "children[0].date_of_birth",
+        "invalid",
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "value", "field", "code"),
+    [case[1:] for case in INVALID],
+    ids=[case[0] for case in INVALID],
+)
+def test_each_invalid_field_is_refused_with_its_path(api, body, path, value, field, code):
+    _set(body, path, value)
+
+    response = post(api, body, "bad")
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == PROBLEM
+    problem = response.json()
+    assert problem["type"].endswith("/api/problems/validation-failed/")
+    assert problem["status"] == 422
+    assert {"field": field, "code": code} in [
+        {"field": e["field"], "code": e["code"]} for e in problem["errors"]
+    ], problem["errors"]
+    pointer = next(e["pointer"] for e in problem["errors"] if e["field"] == field)
+    assert pointer.startswith("#/")
+    # nothing was written, and the key was not spent on a refused request
+    assert not Referral.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_expected_date_alone_must_be_near(api, body):
+    child = body["children"][0]
+    del child["date_of_birth"]
+    child["expected_date_of_birth"] = today_plus(400)
+
+    problem = post(api, body).json()
+
+    assert [e["field"] for e in problem["errors"]] == ["children[0].expected_date_of_birth"]
+
+
+@pytest.mark.django_db
+def test_every_error_is_listed_at_once(api, body):
+    body["children"][0]["nhs_number"] = "1"
+    body["children"][0]["upn"] = "1"
+    body["family"]["postcode"] = "nowhere"
+    body["colour"] = "blue"
+
+    problem = post(api, body).json()
+
+    assert sorted(e["field"] for e in problem["errors"]) == [
+        "children[0].nhs_number",
+        "children[0].upn",
+        "colour",
+        "family.postcode",
+    ]
+    assert problem["detail"] == "4 fields are invalid: see errors."
+
+
+@pytest.mark.django_db
+def test_postcode_and_nhs_number_are_normalised(api, body):
+    body["family"]["postcode"] = " ls14ap "
+    body["children"][0]["nhs_number"] = "943-476-5919"
+
+    assert post(api, body).status_code == 201
+
+    assert PartnerSubmission.objects.get().postcode == "LS1 4AP"
+    assert SubmittedPerson.objects.get(role="child").nhs_number == "9434765919"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "problem_type"),
+    [
+        ('{"source": ', "application/json", 400, "malformed-request"),
+        ("[" * 50_000 + "]" * 50_000, "application/json", 413, "payload-too-large"),
+        ("[" * 20_000 + "]" * 20_000, "application/json", 400, "malformed-request"),
+        ('{"a": NaN}', "application/json", 400, "malformed-request"),
+        (b'{"reason": "\xff"}', "application/json", 400, "malformed-request"),
+        ("{}", "application/json; charset=klingon", 422, "validation-failed"),
+        ("source=2A", "application/x-www-form-urlencoded", 415, "unsupported-media-type"),
+        ("<referral/>", "application/xml", 415, "unsupported-media-type"),
+        ("[]", "application/json", 422, "validation-failed"),
+        ('"text"', "application/json", 422, "validation-failed"),
+        ("", "application/json", 422, "validation-failed"),
+    ],
+    ids=[
+        "truncated",
+        "oversized",
+        "nested too deeply",
+        "NaN",
+        "not UTF-8",
+        "unknown charset",
+        "form",
+        "xml",
+        "array",
+        "string",
+        "empty",
+    ],
+)
+def test_malformed_bodies_get_a_4xx_problem(api, content, content_type, status, problem_type):
+    response = api.generic("POST", REFERRALS, content, content_type=content_type)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["type"].endswith(f"/api/problems/{problem_type}/")
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(API_MAX_BODY_BYTES=2_000)
+def test_the_body_limit_is_a_setting(api, body):
+    body["reason"] = "x" * 2_000
+
+    response = post(api, body)
+
+    assert response.status_code == 413
+    assert "2000 bytes" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_api_answers_json_only(api):
+    response = api.get(REFERRALS, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response["Content-Type"] == PROBLEM
+
+
+@pytest.mark.django_db
+def test_problem_types_are_documented(client, api, body):
+    body["source"] = "??"
+    problem = post(api, body).json()
+
+    page = client.get(problem["type"].replace("http://testserver", ""))
+
+    assert page.status_code == 200
+    assert page.json()["title"] == problem["title"]
+    assert client.get("/api/problems/no-such-problem/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_methods_other_than_get_and_post_are_refused(api):
+    response = api.delete(REFERRALS)
+
+    assert response.status_code == 405
+    assert response.json()["type"].endswith("/method-not-allowed/")
+
+
+def test_problem_documents_are_json_serialisable():
+    from cases.api.problems import PROBLEM_TYPES
+
+    assert json.dumps({slug: p.title for slug, p in PROBLEM_TYPES.items()})
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_are_problem_documents(api):
+    response = api.get("/api/v2/referrals/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
