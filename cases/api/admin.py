@@ -109,6 +109,9 @@ class MatchCandidateAdmin(admin.ModelAdmin):
     raw_id_fields = ["submitted_person", "person"]
     list_select_related = ["submitted_person", "person"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -120,6 +123,9 @@ class ApiRequestLogAdmin(admin.ModelAdmin):
     search_fields = ["key_prefix", "endpoint"]
     date_hierarchy = "created_at"
     list_select_related = ["organisation"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
