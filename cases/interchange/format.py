@@ -91,6 +91,7 @@ ADDRESS = FileSpec(
         _c("addr_address_json", "json"),
     ),
     "Addresses of people, with start and end dates.",
+    optional=True,
 )
 
 EARLY_HELP_EPISODES = FileSpec(
@@ -125,6 +126,7 @@ CIN_EPISODES = FileSpec(
         _c("cine_referral_worker_id", "text"),
     ),
     "CSC referrals (children in need episodes).",
+    optional=True,
 )
 
 CIN_PLANS = FileSpec(
@@ -139,6 +141,7 @@ CIN_PLANS = FileSpec(
         _c("cinp_cin_plan_worker_id", "text"),
     ),
     "Child in need plans.",
+    optional=True,
 )
 
 CP_PLANS = FileSpec(
@@ -155,6 +158,7 @@ CP_PLANS = FileSpec(
         _c("cppl_cp_plan_latest_category", "text"),
     ),
     "Child protection plans.",
+    optional=True,
 )
 
 CLA_EPISODES = FileSpec(
@@ -172,6 +176,7 @@ CLA_EPISODES = FileSpec(
         _c("clae_referral_id", "ref:ssd_cin_episodes"),
     ),
     "Looked-after episodes.",
+    optional=True,
 )
 
 # --- Extension files: what SSD does not carry. ---

@@ -1,0 +1,186 @@
+"""Set-based upsert of a DataFrame into a model's table, keyed on the external id.
+
+PostgreSQL: COPY the frame into a temporary staging table, then one
+``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE (stored) IS DISTINCT FROM (incoming)``,
+so rows that did not change are not written at all. SQLite (the small demo default): the same
+upsert through one executemany. Callers pass columns already in database form (strings,
+integers, booleans; "" or NA for a missing value); this module knows nothing about the SSD
+format.
+
+``stage`` does the CPU work (rendering CSV) without touching the database, so a caller may
+run it on another thread while the database writes something else; ``write_staged`` then
+writes on the caller's connection.
+"""
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db import connection, models
+
+COPY_CHUNK_ROWS = 200_000
+_STAGE = "_ssd_stage"
+_ORDER = "_ssd_row"
+_TEXT_TYPES = {"CharField", "TextField", "EmailField", "SlugField", "URLField", "JSONField"}
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Rows ready to write: CSV chunks for COPY (PostgreSQL) or parameter tuples (SQLite)."""
+
+    model: type[models.Model]
+    columns: list[str]
+    constants: Mapping[str, Any]
+    conflict: Sequence[str]
+    update: Sequence[str]
+    ordered: bool
+    chunks: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def upsert(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    *,
+    constants: Mapping[str, Any],
+    conflict: Sequence[str],
+    update: Sequence[str],
+    ordered: bool = False,
+) -> None:
+    """Insert the frame's rows, or update the stored row with the same ``conflict`` columns.
+
+    ``constants`` are columns with one value for every row (timestamps, defaults), sent once
+    rather than row by row. ``update`` names the columns an existing row takes from the
+    incoming one; they are compared first, so identical rows are left alone (``updated_at``
+    is set but not compared). Other columns are written on insert only. With ``ordered`` the
+    rows are written in the frame's order, which matters when one row must give up a partly
+    unique value (an open episode being closed) before another takes it.
+    """
+    write_staged(
+        stage(
+            model,
+            frame,
+            constants=constants,
+            conflict=conflict,
+            update=update,
+            ordered=ordered,
+            vendor=connection.vendor,
+        )
+    )
+
+
+def stage(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    *,
+    constants: Mapping[str, Any],
+    conflict: Sequence[str],
+    update: Sequence[str],
+    ordered: bool,
+    vendor: str,
+) -> Staged:
+    """Render the rows for ``vendor`` (see ``upsert``); no database access."""
+    columns = [str(c) for c in frame.columns]
+    chunks: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    if vendor == "postgresql":
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            chunk = frame.iloc[start : start + COPY_CHUNK_ROWS]
+            if ordered:
+                chunk = chunk.assign(**{_ORDER: range(start, start + len(chunk))})
+            buffer = io.StringIO()
+            chunk.to_csv(buffer, header=False, index=False, lineterminator="\n")
+            chunks.append(buffer.getvalue())
+    else:
+        values = frame.assign(**constants).astype(object)
+        keep_empty = _not_null_text_columns(model)
+        for column in values.columns:
+            missing = values[column].isna()
+            if column not in keep_empty:  # "" means no value (a date, say)
+                missing |= values[column].eq("")
+            values[column] = values[column].where(~missing, None)
+        rows = list(values.itertuples(index=False, name=None))
+    return Staged(model, columns, constants, conflict, update, ordered, chunks, rows)
+
+
+def write_staged(staged: Staged) -> None:
+    """Write what ``stage`` prepared, on this thread's connection."""
+    if not staged.chunks and not staged.rows:
+        return
+    if connection.vendor == "postgresql":
+        _write_postgresql(staged)
+    else:
+        _write_executemany(staged)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _set_clause(update: Sequence[str]) -> str:
+    return ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in update)
+
+
+def _compared(update: Sequence[str]) -> list[str]:
+    return [c for c in update if c != "updated_at"]
+
+
+def _not_null_text_columns(model: type[models.Model]) -> set[str]:
+    """Columns where an empty cell means the empty string, not NULL."""
+    return {
+        str(f.column)
+        for f in model._meta.concrete_fields
+        if not f.null and f.get_internal_type() in _TEXT_TYPES
+    }
+
+
+def _write_postgresql(staged: Staged) -> None:
+    model, constants = staged.model, staged.constants
+    table = _q(model._meta.db_table)
+    staged_columns = ", ".join(_q(c) for c in staged.columns)
+    copied = staged_columns + (f", {_ORDER}" if staged.ordered else "")
+    fields = {str(f.column): f for f in model._meta.concrete_fields}
+    constant_values = "".join(f", CAST(%s AS {fields[c].db_type(connection)})" for c in constants)
+    inserted = ", ".join(_q(c) for c in [*staged.columns, *constants])
+    compared = _compared(staged.update)
+    not_null = [c for c in staged.columns if c in _not_null_text_columns(model)]
+    force = f", FORCE_NOT_NULL ({', '.join(_q(c) for c in not_null)})" if not_null else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "  # noqa: S608 - names are ours
+            f"SELECT {staged_columns}, 0::integer AS {_ORDER} FROM {table} WITH NO DATA"
+        )
+        for chunk in staged.chunks:
+            cursor.copy_expert(
+                f"COPY {_STAGE} ({copied}) FROM STDIN WITH (FORMAT csv{force})", io.StringIO(chunk)
+            )
+        stored = ", ".join(f"{table}.{_q(c)}" for c in compared)
+        incoming = ", ".join(f"EXCLUDED.{_q(c)}" for c in compared)
+        cursor.execute(
+            f"INSERT INTO {table} ({inserted}) "  # noqa: S608 - names are ours
+            f"SELECT {staged_columns}{constant_values} FROM {_STAGE}"
+            f"{f' ORDER BY {_ORDER}' if staged.ordered else ''} "
+            f"ON CONFLICT ({', '.join(_q(c) for c in staged.conflict)}) "
+            f"DO UPDATE SET {_set_clause(staged.update)} "
+            f"WHERE ({stored}) IS DISTINCT FROM ({incoming})",
+            list(constants.values()),
+        )
+        cursor.execute(f"DROP TABLE {_STAGE}")
+
+
+def _write_executemany(staged: Staged) -> None:
+    table = _q(staged.model._meta.db_table)
+    columns = [*staged.columns, *staged.constants]
+    changed = " OR ".join(
+        f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged.update)
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names are ours
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(_q(c) for c in staged.conflict)}) "
+        f"DO UPDATE SET {_set_clause(staged.update)} WHERE {changed}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, staged.rows)
