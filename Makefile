@@ -60,7 +60,7 @@ bench-api: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m cases.api.bench --duration $(BENCH_API_SECONDS)
 
-bench: bench-import
+bench: bench-import bench-api
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

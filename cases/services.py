@@ -409,12 +409,11 @@ def episode_close(
         raise _refuse("ended_on", "The end date cannot be before the start date.")
 
     needs = list(IdentifiedNeed.objects.select_for_update().filter(assessment__episode=episode))
-    outcomes = dict(need_outcomes or {})
-    unknown = [need for need in outcomes if need.pk not in {n.pk for n in needs}]
-    if unknown:
+    outcomes = {need.pk: value for need, value in (need_outcomes or {}).items()}
+    if outcomes.keys() - {need.pk for need in needs}:
         raise _refuse("need_outcomes", "An outcome was given for a need of another episode.")
     for need in needs:
-        given = next((value for key, value in outcomes.items() if key.pk == need.pk), None)
+        given = outcomes.get(need.pk)
         if given is not None:
             if given not in IdentifiedNeed.Outcome.values:
                 raise _refuse("need_outcomes", f"'{given}' is not a need outcome.")
