@@ -10,7 +10,7 @@ BENCH_DIR ?= var/bench-ssd
 BENCH_API_SECONDS ?= 30
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test lint bench bench-import bench-api install install-dev migrate clean
+.PHONY: run demo test lint bench bench-import bench-api install install-dev migrate assets clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,34 @@ install-dev: $(VENV)/.dev-installed
 migrate: install
 	$(MANAGE) migrate --no-input
 
+# Front-end packages come from npm by name, pinned by package-lock.json; nothing is fetched at
+# run time. The stylesheet is GOV.UK + MOJ Frontend compiled brand-neutral (frontend/app.scss).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*)
+	rm -rf static/build
+	mkdir -p static/build/assets/images
+	npx --no-install sass --quiet --load-path=. --no-source-map --style=compressed \
+		frontend/app.scss static/build/app.css
+	cp frontend/app.mjs node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js \
+		node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js \
+		node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js \
+		static/build/
+	cp node_modules/govuk-frontend/dist/govuk/assets/images/*.svg \
+		node_modules/@ministryofjustice/frontend/moj/assets/images/*.svg static/build/assets/images/
+	touch $@
+
+assets: static/build/.built
+
+# Browser tests drive Debian's Chromium through Playwright; no browser is downloaded.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
 ## make run: migrate, load demo data, print demo logins and serve on http://127.0.0.1:8000
-run: migrate
+run: migrate assets
 	$(MANAGE) seed_demo --families $(DEMO_FAMILIES) --if-empty
 	$(MANAGE) runserver 127.0.0.1:8000
 
@@ -40,7 +66,7 @@ demo: migrate
 	$(MANAGE) seed_demo --families $(DEMO_FAMILIES)
 
 ## make test: install test needs and run the whole suite (pytest exits non-zero on no tests)
-test: install-dev
+test: install-dev assets $(CHROMIUM)
 	$(PY) -m pytest
 
 lint: install-dev
@@ -63,4 +89,4 @@ bench-api: install
 bench: bench-import bench-api
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles static/build node_modules .pytest_cache .mypy_cache .ruff_cache

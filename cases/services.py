@@ -27,6 +27,7 @@ from earlyhelp.models import Organisation, Team, User
 
 from . import matching
 from .models import (
+    AccessLog,
     ApiRequestLog,
     CaseEvent,
     CscClosureReason,
@@ -47,6 +48,7 @@ from .models import (
     ReferralSource,
     Service,
     SubmittedPerson,
+    TafMember,
     Transition,
 )
 from .references import references_allocate
@@ -1176,3 +1178,69 @@ def idempotency_records_purge(*, older_than_days: int | None = None) -> int:
     cutoff = timezone.now() - dt.timedelta(days=days)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Access: who sees a family beyond its team, and the log of who did ---------------------
+
+
+def access_log_record(
+    *, user: User, family: Family, what: str, person: Person | None = None
+) -> None:
+    """Note that ``user`` viewed ``family`` (or one of its people) on page ``what``."""
+    AccessLog.objects.create(user=user, family=family, person=person, what=what)
+
+
+def taf_member_add(
+    *,
+    actor: User,
+    family: Family,
+    organisation: Organisation,
+    consent_given_by: str,
+    consent_given_on: dt.date,
+    user: User | None = None,
+    role: str = "",
+    started_on: dt.date | None = None,
+) -> TafMember:
+    """Add a professional to the Team Around the Family once the family has consented."""
+    _not_in_future("consent_given_on", consent_given_on)
+    if user is not None and user.organisation_id != organisation.pk:
+        raise _refuse("user", "This person does not work for the organisation named.")
+    with transaction.atomic():
+        member = TafMember(
+            family=family,
+            user=user,
+            organisation=organisation,
+            role=role,
+            consent_given_by=consent_given_by,
+            consent_given_on=consent_given_on,
+            started_on=started_on or timezone.localdate(),
+            added_by=actor,
+        )
+        member.full_clean()
+        member.save()
+        _event(
+            family=family,
+            kind="taf_member_added",
+            summary=f"{user.get_full_name() if user else organisation.name} joined the Team "
+            "Around the Family",
+            actor=actor,
+        )
+    return member
+
+
+def taf_member_end(*, actor: User, member: TafMember, ended_on: dt.date | None = None) -> TafMember:
+    ended_on = ended_on or timezone.localdate()
+    with transaction.atomic():
+        member = TafMember.objects.select_for_update().get(pk=member.pk)
+        if member.ended_on is not None:
+            raise _refuse("ended_on", "This person has already left the Team Around the Family.")
+        member.ended_on = ended_on
+        member.full_clean()
+        member.save(update_fields=["ended_on"])
+        _event(
+            family=member.family,
+            kind="taf_member_ended",
+            summary=f"{member.user or member.organisation} left the Team Around the Family",
+            actor=actor,
+        )
+    return member

@@ -1,19 +1,18 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-
-def home(request: HttpRequest) -> HttpResponse:
-    # The practitioner pages arrive with the browser issue; until then the admin is the UI.
-    return redirect("admin:index")
-
+from . import views
 
 admin.site.site_header = "Early help case management"
 admin.site.site_title = "Early help"
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", views.home, name="home"),
+    path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("no-role/", views.no_role, name="no_role"),
+    path("", include("cases.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("cases.api.urls")),
 ]

@@ -14,6 +14,9 @@ from django.db import connection
 
 from tests import factories
 
+# The personas of the access matrix and the browser journeys.
+pytest_plugins = ["tests.personas"]
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)

@@ -1,3 +1,4 @@
+from .access import AccessLog, TafMember
 from .api import (
     ApiRequestLog,
     IdempotencyRecord,
@@ -20,6 +21,7 @@ from .reference import (
 from .work import CaseEvent, CscInvolvement, Episode, ReferenceCounter, Referral, Transition
 
 __all__ = [
+    "AccessLog",
     "Address",
     "ApiRequestLog",
     "CaseEvent",
@@ -43,6 +45,7 @@ __all__ = [
     "ReferralSource",
     "Service",
     "SubmittedPerson",
+    "TafMember",
     "Transition",
     "validate_nhs_number",
     "validate_upn",
