@@ -8,6 +8,7 @@ from django.core.management import call_command
 from assessments.models import Assessment
 from cases.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD
 from cases.models import CscInvolvement, Episode, Family, Person, Referral, Transition
+from cases.selectors import families_visible_to
 from earlyhelp.models import Membership, Organisation, User
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,12 @@ def test_seed_demo_creates_a_login_for_every_role_and_families(tmp_path):
     assert Family.objects.exists() and Episode.objects.exists()
     assert Person.objects.filter(family_memberships__role="child").count() == 60
     assert User.objects.get(username="practitioner").episodes_led.exists()
-    assert "http://127.0.0.1:8000/admin/" in output
+    # Each login has something to see: the partner through the Team Around the Family, the
+    # read-only auditor through the demo team.
+    partner = User.objects.get(username="partner")
+    assert families_visible_to(partner).count() == partner.taf_memberships.count() > 0
+    assert families_visible_to(User.objects.get(username="readonly")).exists()
+    assert "http://127.0.0.1:8000/" in output
     for login in DEMO_LOGINS:
         assert login.username in output
     assert DEMO_PASSWORD in output

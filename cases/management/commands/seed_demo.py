@@ -40,15 +40,16 @@ from cases.models import (
     Referral,
     ReferralSource,
     Service,
+    TafMember,
 )
-from cases.services import referral_record, referral_triage
+from cases.services import referral_record, referral_triage, taf_member_add
 from earlyhelp.models import Membership, Organisation, Team, User
 from earlyhelp.services import locality_upsert, organisation_upsert, team_upsert, user_create
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (a published demo login, passes the validators)
 DEMO_KEY_NAME = "Demo key (printed by seed_demo)"
 DEFAULT_FAMILIES = 120
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+SIGN_IN_URL = "http://127.0.0.1:8000/"
 SHOWN_ERRORS = 20
 
 
@@ -74,7 +75,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("manager", "Demo", "Manager", Role.TEAM_MANAGER, COUNCIL_CODE, "NORTH-FS"),
     DemoLogin("performance", "Demo", "Analyst", Role.PERFORMANCE_OFFICER, COUNCIL_CODE),
     DemoLogin("partner", "Demo", "Partner", Role.PARTNER_USER, PRIMARY_SCHOOL_CODE),
-    DemoLogin("readonly", "Demo", "Auditor", Role.READ_ONLY, COUNCIL_CODE),
+    DemoLogin("readonly", "Demo", "Auditor", Role.READ_ONLY, COUNCIL_CODE, "NORTH-FS"),
     DemoLogin(
         "admin", "Demo", "Administrator", Role.ADMINISTRATOR, COUNCIL_CODE,
         is_staff=True, is_superuser=True,
@@ -252,6 +253,32 @@ def demo_requests_record(users: dict[str, User]) -> int:
     return created
 
 
+DEMO_TAF_FAMILIES = 3
+
+
+def demo_taf_members_add(users: dict[str, User]) -> int:
+    """Put the demo partner (a school's designated safeguarding lead) on the Team Around the
+    Family of a few families with open episodes led by the demo practitioner, so the partner
+    login has something to see. A rerun adds none."""
+    partner, practitioner = users["partner"], users[DEMO_LEAD_PRACTITIONERS[0][0]]
+    if partner.organisation is None or TafMember.objects.filter(user=partner).exists():
+        return 0
+    families = Family.objects.filter(
+        episodes__lead_practitioner=practitioner, episodes__ended_on__isnull=True
+    ).distinct()[:DEMO_TAF_FAMILIES]
+    for family in families:
+        taf_member_add(
+            actor=practitioner,
+            family=family,
+            organisation=partner.organisation,
+            user=partner,
+            role="Designated safeguarding lead",
+            consent_given_by="Parent",
+            consent_given_on=timezone.localdate() - dt.timedelta(days=30),
+        )
+    return len(families)
+
+
 # --- The command ---
 
 
@@ -301,6 +328,7 @@ class Command(BaseCommand):
         self._import(directory)
         requests = demo_requests_record(users)
         self.stdout.write(f"Recorded {requests} demo requests for support.")
+        demo_taf_members_add(users)
         self.stdout.write(
             f"Demo council: {Family.objects.count():,} families, "
             f"{Episode.objects.count():,} early help episodes."
@@ -323,7 +351,7 @@ class Command(BaseCommand):
 
     def _print_logins(self) -> None:
         self.stdout.write(
-            f"\nOpen {ADMIN_URL} and sign in with a demo login (synthetic data only):"
+            f"\nOpen {SIGN_IN_URL} and sign in with a demo login (synthetic data only):"
         )
         width = max(len(login.username) for login in DEMO_LOGINS)
         self.stdout.write(f"  {'role':<20} {'username':<{width}}  password")
