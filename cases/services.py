@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -762,9 +762,9 @@ def partner_referral_submit(
     commits, then replays its stored response. ``render`` turns the referral into the
     response body that is stored for those replays.
     """
-    reference = _reference_reserve("R")
     try:
         with transaction.atomic():
+            (reference,) = references_allocate("R")
             record = None
             if idempotency_key is not None:
                 record = IdempotencyRecord.objects.create(
@@ -791,26 +791,6 @@ def partner_referral_submit(
         raise IdempotencyConflict(idempotency_key)
     assert stored.response_status is not None and stored.response_body is not None
     return PartnerSubmitOutcome(stored.response_status, stored.response_body, replayed=True)
-
-
-def _reference_reserve(prefix: str) -> str:
-    """A reference taken in its own short transaction, before the request's own.
-
-    ``references_allocate`` locks the counter row until the transaction that called it ends;
-    inside the request's transaction that lock serialised every submission (about 30 a
-    second). Taken here, it is held for two statements. On PostgreSQL the commit does not
-    wait for the WAL flush: the referral's own commit, later in the same WAL, flushes it
-    too, so a crash can lose a reservation but never a reference a referral uses. A
-    request that then fails leaves a gap in the numbering, which is harmless.
-    """
-    # Inside a caller's transaction (a test, a batch) SET LOCAL would outlive this block.
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        (reference,) = references_allocate(prefix)
-    return reference
 
 
 def _partner_referral_create(
