@@ -253,7 +253,26 @@ class TestReferralAndTriage:
     def test_consent_needs_who_and_when(self, family, child, practitioner, ref):
         with pytest.raises(ValidationError) as excinfo:
             self.record(family, child, practitioner, ref, consent_given=True)
-        assert "consent_given_by" in refusal(excinfo)
+        assert set(refusal(excinfo)) == {"consent_given_by", "consent_given_on"}
+
+    def test_consent_cannot_be_given_in_the_future(self, family, child, practitioner, ref):
+        with pytest.raises(ValidationError) as excinfo:
+            self.record(
+                family,
+                child,
+                practitioner,
+                ref,
+                consent_given=True,
+                consent_given_by="Mum",
+                consent_given_on=timezone.localdate() + dt.timedelta(days=1),
+            )
+        assert refusal(excinfo) == {"consent_given_on": ["The date cannot be in the future."]}
+
+    def test_a_refused_request_writes_nothing(self, family, child, practitioner, ref):
+        with pytest.raises(ValidationError):
+            self.record(family, child, practitioner, ref, consent_given=True)
+        assert not Referral.objects.exists()
+        assert kinds(family) == ["family_created", "member_added"]
 
 
 class TestEpisodes:
