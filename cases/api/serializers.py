@@ -8,8 +8,9 @@ the partner's view of a referral: status and outcome, never case notes or people
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
@@ -269,6 +270,32 @@ class ReferralSubmissionSerializer(StrictSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return [known[code] for code in codes]
+
+
+_per_thread = threading.local()
+
+
+def submission_validate(data: Any) -> dict[str, Any]:
+    """Check a request body: the validated data, or ``ValidationError`` naming each field.
+
+    The same as ``ReferralSubmissionSerializer(data=data).is_valid(raise_exception=True)``
+    on a serializer built once per thread. DRF builds every field of a serializer afresh for
+    each new instance (deep copies and some forty constructors), which was about a seventh of
+    a submission's CPU; checking data only reads the fields, so a built serializer can check
+    one request after another. One per thread, so no two requests share one at once. A
+    refused body is checked again by a fresh serializer, so that the errors are exactly
+    DRF's (its ``errors`` reshapes some) and the rare refusal pays the full price.
+    """
+    serializer = getattr(_per_thread, "submission", None)
+    if serializer is None:
+        serializer = _per_thread.submission = ReferralSubmissionSerializer()
+    try:
+        return cast(dict[str, Any], serializer.run_validation(data))
+    except serializers.ValidationError:
+        pass
+    fresh = ReferralSubmissionSerializer(data=data)
+    fresh.is_valid(raise_exception=True)
+    return cast(dict[str, Any], fresh.validated_data)  # the codes changed in between
 
 
 # --- Responses -----------------------------------------------------------------------------

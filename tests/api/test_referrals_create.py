@@ -1,16 +1,19 @@
 """POST /api/v1/referrals/: a valid request is recorded as sent; every mistake is named."""
 
+import copy
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework import serializers
 
 from cases import services
-from cases.api.serializers import ReferralSubmissionSerializer
+from cases.api.serializers import ReferralSubmissionSerializer, submission_validate
 from cases.models import IdempotencyRecord, PartnerSubmission, Referral, SubmittedPerson
 from tests.api.conftest import REFERRALS, post
 
@@ -392,3 +395,51 @@ def test_the_service_applies_the_referral_rules_to_partner_submissions(school, b
         )
     assert set(refused.value.message_dict) == {"consent_given_on"}
     assert not Referral.objects.exists() and not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_one_refused_request_leaves_nothing_behind_for_the_next(api, body):
+    # the serializer that checks bodies is built once per thread and reused
+    bad = copy.deepcopy(body)
+    bad["children"][0]["nhs_number"] = "1"
+    bad["consent"] = {"given": True}
+
+    first = post(api, bad).json()["errors"]
+    assert post(api, body).status_code == 201
+    again = post(api, bad).json()["errors"]
+
+    assert first == again
+    assert sorted(e["field"] for e in first) == [
+        "children[0].nhs_number",
+        "consent.given_by",
+        "consent.given_on",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data", [None, [], "text", {}, {"children": [{"forename": "x" * 101}]}], ids=repr
+)
+def test_the_reused_checker_refuses_exactly_as_a_new_serializer(data):
+    with pytest.raises(serializers.ValidationError) as refused:
+        submission_validate(data)
+
+    fresh = ReferralSubmissionSerializer(data=data)
+    assert not fresh.is_valid()
+    assert refused.value.detail == fresh.errors
+
+
+@pytest.mark.django_db
+def test_each_thread_checks_with_its_own_serializer(body):
+    def check(data):
+        try:
+            return submission_validate(data)["reason"]
+        except serializers.ValidationError as exc:
+            return sorted(exc.detail)
+
+    bad = {**body, "reason": ""}
+    submission_validate(body)  # the codes are now cached: the threads need no database
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(check, [body, bad] * 20))
+
+    assert results == [body["reason"], ["reason"]] * 20
