@@ -146,6 +146,9 @@ REST_FRAMEWORK = {
 API_PARTNER_RATE = os.environ.get("API_PARTNER_RATE", "120/min")
 # Largest request body the API reads; larger bodies get 413 before any parsing.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
+# How long a web process may keep using a key it has read; a key revoked in another process
+# keeps working here for at most this long (0: read the key on every request).
+API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "2"))
 # How long a web process may keep using its copy of the active reference codes.
 API_REFERENCE_CACHE_SECONDS = int(os.environ.get("API_REFERENCE_CACHE_SECONDS", "60"))
 # How long an Idempotency-Key is remembered; a retry after that creates a new referral.
