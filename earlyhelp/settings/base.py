@@ -88,8 +88,12 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'earlyhelp.sqlite3'}",
+        # Seconds a web process keeps its connection between requests (0: a new connection,
+        # so a new PostgreSQL backend, for every request).
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # A kept connection is checked (one round trip) before a request first uses it, so a
+        # database restart costs no failed requests. Off saves that round trip per request.
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", default=True),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
