@@ -302,9 +302,11 @@ def submission_validate(data: Any) -> dict[str, Any]:
 
 
 class ContactSerializer(serializers.Serializer):
+    """How to reach the early help team: its own mailbox and line, never a person's."""
+
     team = serializers.CharField(help_text="The early help team working with the family.")
-    practitioner = serializers.CharField(allow_blank=True)
-    email = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True, help_text="The team's mailbox.")
+    phone = serializers.CharField(allow_blank=True, help_text="The team's telephone line.")
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -312,7 +314,9 @@ class OutcomeSerializer(serializers.Serializer):
     reason = serializers.CharField(
         allow_blank=True, help_text="Why it was declined, or where the family was signposted."
     )
-    contact = ContactSerializer(allow_null=True, help_text="Set when accepted for early help.")
+    contact = ContactSerializer(
+        allow_null=True, help_text="The team's contact, once accepted for early help."
+    )
 
 
 class ReferralSerializer(serializers.Serializer):
