@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from . import models
+from .references import references_last
 
 
 @admin.register(
@@ -127,7 +129,22 @@ class CaseEventAdmin(admin.ModelAdmin):
 
 @admin.register(models.ReferenceCounter)
 class ReferenceCounterAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "last_value"]
+    """Where numbering stands, read-only: a number set by hand could be handed out twice."""
+
+    list_display = ["prefix", "last_allocated"]
+
+    @admin.display(description="last number handed out")
+    def last_allocated(self, counter: models.ReferenceCounter) -> int:
+        return references_last(counter.prefix)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 # Partner API: keys, submissions, match candidates and the API audit log.

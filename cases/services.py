@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -168,7 +168,29 @@ def family_member_add(
 # --- Requests for support ------------------------------------------------------------------
 
 
-@transaction.atomic
+_CONSENT_WHO_AND_WHEN = "Say who gave consent and when."
+_NOT_IN_FUTURE = "The date cannot be in the future."
+
+
+def referral_consent_check(*, given: bool, given_by: str, given_on: dt.date | None) -> None:
+    """The consent rule of every request for support, whichever way it arrives.
+
+    Consent that was given says who gave it and when, and was not given in the future.
+    Raises ``ValidationError`` keyed by the ``Referral`` field at fault. ``referral_record``
+    applies it; the partner API's serializer calls it too, so that a partner hears about
+    consent in the same answer as every other mistake in the request.
+    """
+    errors: dict[str, ValidationError] = {}
+    if given and not given_by.strip():
+        errors["consent_given_by"] = ValidationError(_CONSENT_WHO_AND_WHEN, code="invalid")
+    if given and given_on is None:
+        errors["consent_given_on"] = ValidationError(_CONSENT_WHO_AND_WHEN, code="invalid")
+    if given_on is not None and given_on > timezone.localdate():
+        errors["consent_given_on"] = ValidationError(_NOT_IN_FUTURE, code="future")
+    if errors:
+        raise ValidationError(errors)
+
+
 def referral_record(
     *,
     actor: User | None,
@@ -185,24 +207,31 @@ def referral_record(
     consent_scope: str = "",
     **details: Any,
 ) -> Referral:
-    """Record a request for support as received, ready for triage."""
+    """Record a request for support as received, ready for triage.
+
+    The one place a referral is created: the practitioners' pages and the partner API
+    (``partner_referral_submit``) both come here, so both obey the same rules.
+
+    The rules are checked before the transaction starts, and the writes take no savepoint
+    inside a caller's transaction: a failed insert fails the caller's whole unit of work
+    anyway, and a savepoint costs two round trips on every request for support.
+    """
     if received_at > timezone.now():
         raise _refuse("received_at", "The date received cannot be in the future.")
     if not reason.strip():
         raise _refuse("reason", "Enter the reason for the request, in the referrer's words.")
-    if consent_given and (not consent_given_by or consent_given_on is None):
-        raise _refuse("consent_given_by", "Say who gave consent and when.")
+    referral_consent_check(
+        given=consent_given, given_by=consent_given_by, given_on=consent_given_on
+    )
     children = list(children)
-    if family is not None:
+    if family is not None and children:
         members = set(
             family.memberships.filter(ended_on__isnull=True).values_list("person_id", flat=True)
         )
         strangers = [child for child in children if child.pk not in members]
         if strangers:
             raise _refuse("children", "Every child must be a member of the family.")
-    (reference,) = references_allocate("R")
     referral = Referral(
-        reference=reference,
         family=family,
         source=source,
         received_at=received_at,
@@ -214,19 +243,32 @@ def referral_record(
         consent_scope=consent_scope,
         **details,
     )
-    referral.full_clean()
-    referral.save()
-    referral.children.set(children)
-    referral.needs.set(list(needs))
-    if family is not None:
-        _event(
-            family=family,
-            kind="referral_received",
-            summary=f"Request for support {reference} received from {source}",
-            actor=actor,
-            occurred_at=received_at,
-            referral=referral.uuid,
-        )
+    # Field checks only. Each skipped check costs a query and cannot fail here: the
+    # reference (allocated below) and uuid are new, a received referral meets the triage
+    # check constraints, and related rows were passed in as saved instances. The database
+    # enforces all of them on INSERT regardless.
+    referral.full_clean(
+        exclude=["reference", "source", "referring_organisation", "family"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    with transaction.atomic(savepoint=False):
+        (referral.reference,) = references_allocate("R")
+        referral.save(force_insert=True)
+        if children:
+            referral.children.add(*children)
+        needs = list(needs)
+        if needs:
+            referral.needs.add(*needs)
+        if family is not None:
+            _event(
+                family=family,
+                kind="referral_received",
+                summary=f"Request for support {referral.reference} received from {source}",
+                actor=actor,
+                occurred_at=received_at,
+                referral=referral.uuid,
+            )
     return referral
 
 
@@ -756,30 +798,32 @@ def partner_referral_submit(
 ) -> PartnerSubmitOutcome:
     """Record a partner's request for support, exactly once per ``idempotency_key``.
 
-    ``data`` is what ``ReferralSubmissionSerializer`` validated: that serializer applies
-    every rule of ``referral_record`` (reason given, consent by whom and when, codes active)
-    and more, so the rows are written here directly. The idempotency row, the referral and
-    the people as submitted are written in one transaction, idempotency row first: a
-    concurrent request with the same key waits on the unique constraint until this one
-    commits, then replays its stored response. ``render`` turns the referral into the
-    response body that is stored for those replays.
+    ``data`` is what ``ReferralSubmissionSerializer`` validated. The referral itself is
+    recorded by ``referral_record``, under the same rules as any other; beside it go the
+    people and address as submitted, and the stored response for ``idempotency_key``, all
+    in one transaction. ``render`` turns the referral into that response body.
+
+    The idempotency row is written last, with the response in it: a concurrent request with
+    the same key waits on the unique constraint until this one commits, then fails, rolls
+    its own rows back and replays the stored response. A retry therefore redoes the work
+    before it is refused (and spends a reference number), which costs less than one more
+    statement in every first attempt.
     """
-    reference = _reference_reserve("R")
     try:
         with transaction.atomic():
-            record = None
-            if idempotency_key is not None:
-                record = IdempotencyRecord.objects.create(
-                    organisation=organisation, key=idempotency_key, request_hash=request_hash
-                )
             referral = _partner_referral_create(
-                organisation=organisation, api_key=api_key, data=data, reference=reference
+                organisation=organisation, api_key=api_key, data=data
             )
             body = render(referral)
-            if record is not None:
-                record.response_status, record.response_body = 201, body
-                record.referral = referral
-                record.save(update_fields=["response_status", "response_body", "referral"])
+            if idempotency_key is not None:
+                IdempotencyRecord.objects.create(
+                    organisation=organisation,
+                    key=idempotency_key,
+                    request_hash=request_hash,
+                    response_status=201,
+                    response_body=body,
+                    referral=referral,
+                )
             return PartnerSubmitOutcome(201, body, replayed=False)
     except IntegrityError:
         if idempotency_key is None:
@@ -795,41 +839,20 @@ def partner_referral_submit(
     return PartnerSubmitOutcome(stored.response_status, stored.response_body, replayed=True)
 
 
-def _reference_reserve(prefix: str) -> str:
-    """A reference taken in its own short transaction, before the request's own.
-
-    ``references_allocate`` locks the counter row until the transaction that called it ends;
-    inside the request's transaction that lock serialised every submission (about 30 a
-    second). Taken here, it is held for two statements. On PostgreSQL the commit does not
-    wait for the WAL flush: the referral's own commit, later in the same WAL, flushes it
-    too, so a crash can lose a reservation but never a reference a referral uses. A
-    request that then fails leaves a gap in the numbering, which is harmless.
-    """
-    # Inside a caller's transaction (a test, a batch) SET LOCAL would outlive this block.
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        (reference,) = references_allocate(prefix)
-    return reference
-
-
 def _partner_referral_create(
-    *,
-    organisation: Organisation,
-    api_key: PartnerAPIKey | None,
-    data: Mapping[str, Any],
-    reference: str,
+    *, organisation: Organisation, api_key: PartnerAPIKey | None, data: Mapping[str, Any]
 ) -> Referral:
-    """The rows of one submission, in as few statements as possible; the caller holds the
-    transaction. People are stored as submitted: matching them is follow-up work."""
+    """The referral and what the partner sent beside it; the caller holds the transaction.
+
+    People are stored as submitted, in one statement: matching them is follow-up work.
+    """
     consent, referrer = data["consent"], data["referrer"]
-    referral = Referral(
-        reference=reference,
+    referral = referral_record(
+        actor=None,
         source=data["source"],
         received_at=timezone.now(),
         reason=data["reason"],
+        needs=data["needs"],
         referring_organisation=organisation,
         consent_given=consent["given"],
         consent_given_by=consent.get("given_by", ""),
@@ -840,11 +863,6 @@ def _partner_referral_create(
         referrer_email=referrer.get("email", ""),
         referrer_phone=referrer.get("phone", ""),
         partner_reference=data.get("partner_reference", ""),
-    )
-    referral.save(force_insert=True)
-    Need = Referral.needs.through
-    Need.objects.bulk_create(
-        [Need(referral_id=referral.pk, headlineoutcome_id=need.pk) for need in data["needs"]]
     )
     submission = PartnerSubmission.objects.create(
         referral=referral,

@@ -19,7 +19,7 @@ class LocalityAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "organisation", "locality", "caseload_target"]
+    list_display = ["name", "code", "organisation", "locality", "contact_email", "contact_phone"]
     list_filter = ["organisation", "locality"]
     search_fields = ["name", "code"]
 

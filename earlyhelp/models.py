@@ -1,10 +1,23 @@
 """Accounts and organisations: who works where, and in which role."""
 
+import re
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+
+# A UK number: 0 or +44, then 9 or 10 digits (the first not 0); spaces, hyphens, brackets aside.
+_UK_PHONE = re.compile(r"^(?:0|\+44)[1-9][0-9]{8,9}$")
+
+
+def validate_uk_phone(value: str) -> None:
+    """A UK telephone number as people write it: ``020 7946 0123``, ``+44 113 496 0000``."""
+    if not _UK_PHONE.match(re.sub(r"[\s()-]", "", value)):
+        raise ValidationError(
+            "Enter a UK telephone number, such as 020 7946 0123.", code="invalid_phone"
+        )
 
 
 class Organisation(models.Model):
@@ -57,6 +70,17 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     caseload_target = models.PositiveSmallIntegerField(
         default=22, help_text="Open children per lead practitioner (KPI C1)"
+    )
+    # The team's own contact, never a person's: partners whose request the team accepted are
+    # given it (GET /api/v1/referrals/{id}/).
+    contact_email = models.EmailField(
+        blank=True, help_text="The team's shared mailbox, shown to partners"
+    )
+    contact_phone = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[validate_uk_phone],
+        help_text="The team's duty line, shown to partners",
     )
 
     class Meta:

@@ -50,8 +50,14 @@ def team_upsert(
     code: str,
     name: str,
     caseload_target: int = 22,
+    contact_email: str = "",
+    contact_phone: str = "",
 ) -> Team:
-    """Create the team with this code, or bring it up to date."""
+    """Create the team with this code, or bring it up to date.
+
+    The contact is the team's own mailbox and duty line: partners whose requests the team
+    accepts are given it, so it must never be a person's.
+    """
     if locality is not None and locality.organisation_id != organisation.pk:
         raise ValidationError({"locality": "The locality belongs to another organisation."})
     team = Team.objects.select_for_update().filter(code=code).first()
@@ -61,6 +67,8 @@ def team_upsert(
     team.locality = locality
     team.name = name
     team.caseload_target = caseload_target
+    team.contact_email = contact_email.strip()
+    team.contact_phone = contact_phone.strip()
     team.full_clean()
     team.save()
     return team

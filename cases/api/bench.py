@@ -8,6 +8,11 @@ process with wrk, each request a new body with its own Idempotency-Key. The same
 made against a bare Django view that inserts one row on the same stack: the framework's
 floor. It prints requests/s and p50/p99 latency for both, the ratio, and checks that every
 201 left exactly one referral in the database.
+
+On a shared machine throughput moves with the neighbours' load, so each run also prints
+the load average and, where /proc shows them (Linux, PostgreSQL on this machine), the CPU
+time gunicorn and the bench database's backends spent per request: a figure other
+people's work barely moves.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -79,6 +84,8 @@ class Result:
     socket_errors: int
     p50_ms: float
     p99_ms: float
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process group
+    load: str = ""
 
     @property
     def per_second(self) -> float:
@@ -171,10 +178,12 @@ def _wait_for_port(port: int, seconds: float = 30) -> None:
 
 
 def _gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+    # Threads, so a worker serves others while one waits for PostgreSQL or Redis; keep-alive,
+    # as wrk (and partners' clients) reuse connections; no access log, as in production.
     command = [sys.executable, "-m", "gunicorn", "earlyhelp.wsgi:application"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     command += ["--worker-class", "gthread", "--threads", str(threads)]
-    command += ["--keep-alive", "5", "--log-level", "warning", "--access-logfile", "/dev/null"]
+    command += ["--keep-alive", "5", "--log-level", "warning"]
     log = (ROOT / "var" / "bench-api-gunicorn.log").open("a")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)  # noqa: S603
     _wait_for_port(port)
@@ -208,12 +217,48 @@ def _run(
     """Warm-up then the measured run, against a fresh gunicorn; returns both."""
     server = _gunicorn(env, args.port, args.workers, args.server_threads)
     url = f"http://127.0.0.1:{args.port}{path}"
+    database = urlparse(env["DATABASE_URL"]).path.lstrip("/")
     try:
         warmup = _parse(target, _wrk(url, args, files, args.warmup))
-        return warmup, _parse(target, _wrk(url, args, files, args.duration))
+        before = _cpu_seconds(server.pid, database)
+        measured = _parse(target, _wrk(url, args, files, args.duration))
+        after = _cpu_seconds(server.pid, database)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    cpu_ms = {
+        group: (after[group] - before.get(group, 0.0)) / measured.requests * 1000
+        for group in after
+        if measured.requests
+    }
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return warmup, replace(measured, cpu_ms=cpu_ms, load=load)
+
+
+def _cpu_seconds(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (master and workers) and of the database's backends.
+
+    Read from /proc; empty where there is none. A backend's title names its database.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {"gunicorn": 0.0, "postgres": 0.0}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = (int(stat[11]) + int(stat[12])) / tick  # utime + stime
+        if int(entry.name) == server_pid or int(stat[1]) == server_pid:
+            seconds["gunicorn"] += used
+        elif title.startswith("postgres: ") and f" {database} " in title:
+            seconds["postgres"] += used
+    return seconds if seconds["postgres"] else {"gunicorn": seconds["gunicorn"]}
 
 
 def _count_referrals(env: dict[str, str]) -> int:
@@ -247,6 +292,9 @@ def _report(results: list[Result], created: int, referrals: int) -> None:
             f"{result.target:<34}{result.per_second:>9.0f}{result.p50_ms:>9.1f}"
             f"{result.p99_ms:>9.1f}{result.non_2xx:>9}{result.socket_errors:>8}"
         )
+    for result in results:
+        cpu = ", ".join(f"{group} {ms:.2f} ms" for group, ms in result.cpu_ms.items())
+        print(f"{result.target}: CPU per request {cpu or 'not measured'}; load {result.load}")
     floor, api = results
     print(f"API throughput: {api.per_second / floor.per_second:.0%} of the floor's.")
     print("Target: at least 300 referrals/s with p99 under 250 ms.")
@@ -261,7 +309,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up, not counted")
     parser.add_argument("--connections", type=int, default=12)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn processes (one a core)"
+    )
     parser.add_argument("--server-threads", type=int, default=4, help="threads per process")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
@@ -278,7 +328,8 @@ def main() -> None:
         files: dict[str, Any] = {"script": script, "body": body, "auth": auth}
         print(
             f"{args.duration}s of POSTs, {args.connections} connections, gunicorn "
-            f"{args.workers}×{args.server_threads} threads, PostgreSQL, broker {broker_url}"
+            f"{args.workers}×{args.server_threads} threads, PostgreSQL, broker {broker_url}, "
+            f"{os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
         )
         _, floor = _run("bare view, one insert (floor)", "/api/bench/floor/", env, args, files)
         warmup, api = _run("POST /api/v1/referrals/", "/api/v1/referrals/", env, args, files)

@@ -77,8 +77,8 @@ ACCEPTED = OpenApiExample(
             "reason": "",
             "contact": {
                 "team": "North Leeds Family Support",
-                "practitioner": "Alex Worker",
-                "email": "alex.worker@example.gov.uk",
+                "email": "north.earlyhelp@example.org",
+                "phone": "020 7946 0101",
             },
         },
         "url": "https://earlyhelp.example.gov.uk/api/v1/referrals/5b0e6a4c-2f7e-4d7b-9a53-0c1f2d3e4a5b/",

@@ -1,7 +1,8 @@
 """Reads for the partner API: which referrals a partner may see, and how they look to it.
 
 A partner sees only referrals its organisation sent, and of each only its progress and
-outcome (with the early help team's contact once accepted), never case notes or people.
+outcome (with the early help team's own contact once accepted), never case notes, people
+or the staff working with the family.
 """
 
 import datetime as dt
@@ -37,9 +38,11 @@ _FOLLOWED_UP = Q(partner_submission__follow_up=PartnerSubmission.FollowUp.DONE) 
 
 @dataclass(frozen=True)
 class Contact:
+    """The team's own mailbox and duty line: nothing about a member of staff."""
+
     team: str
-    practitioner: str
     email: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class PartnerReferral:
 
 def referrals_visible_to_partner(organisation: Organisation) -> QuerySet[Referral]:
     """The organisation's own referrals, shaped for ``partner_view`` in a fixed two queries."""
-    episodes = Episode.objects.select_related("team", "lead_practitioner").order_by("pk")
+    episodes = Episode.objects.select_related("team").order_by("pk")
     return (
         Referral.objects.filter(referring_organisation=organisation)
         .select_related("partner_submission")
@@ -127,9 +130,5 @@ def _contact(referral: Referral) -> Contact | None:
     episode = next((e for e in referral.episodes.all() if e.team is not None), None)
     if episode is None or episode.team is None:
         return None
-    lead = episode.lead_practitioner
-    return Contact(
-        team=episode.team.name,
-        practitioner=lead.get_full_name() if lead else "",
-        email=lead.email if lead else "",
-    )
+    team = episode.team
+    return Contact(team=team.name, email=team.contact_email, phone=team.contact_phone)

@@ -48,6 +48,7 @@ from .serializers import (
     ReferralSerializer,
     ReferralSourceSerializer,
     ReferralSubmissionSerializer,
+    submission_validate,
 )
 from .throttling import PartnerRateThrottle
 
@@ -186,15 +187,14 @@ class ReferralViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = _idempotency_key(request)
-        incoming = ReferralSubmissionSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
+        data = submission_validate(request.data)
         organisation = partner_organisation(request)
         assert organisation is not None  # IsPartner
         try:
             outcome = services.partner_referral_submit(
                 organisation=organisation,
                 api_key=request.auth if isinstance(request.auth, PartnerAPIKey) else None,
-                data=incoming.validated_data,
+                data=data,
                 idempotency_key=key,
                 request_hash=_body_hash(request.data),
                 render=lambda referral: dict(self.get_serializer(partner_view(referral)).data),

@@ -61,6 +61,11 @@ class DemoTeam:
     name: str
     locality_code: str | None
     service_code: str  # the service this team mostly delivers
+    contact_phone: str  # in Ofcom's range for drama, 020 7946 0000–0999: never a real line
+
+    @property
+    def contact_email(self) -> str:
+        return f"{self.code.lower()}.earlyhelp@example.org"
 
 
 COUNCIL_CODE = "COUNCIL"
@@ -86,13 +91,13 @@ DEMO_LOCALITIES: tuple[DemoLocality, ...] = (
 )
 
 DEMO_TEAMS: tuple[DemoTeam, ...] = (
-    DemoTeam("NORTH-FS", "North family support", "NORTH", "FAMILY_SUPPORT"),
-    DemoTeam("NORTH-HUB", "North family hub 0–5", "NORTH", "FAMILY_HUB_0_5"),
-    DemoTeam("CENTRAL-FS", "Central family support", "CENTRAL", "FAMILY_SUPPORT"),
-    DemoTeam("CENTRAL-HUB", "Central family hub 0–5", "CENTRAL", "FAMILY_HUB_0_5"),
-    DemoTeam("SOUTH-FS", "South family support", "SOUTH", "FAMILY_SUPPORT"),
-    DemoTeam("SOUTH-HUB", "South family hub 0–5", "SOUTH", "FAMILY_HUB_0_5"),
-    DemoTeam("YOUTH", "Targeted youth support", None, "YOUTH_SUPPORT"),
+    DemoTeam("NORTH-FS", "North family support", "NORTH", "FAMILY_SUPPORT", "020 7946 0101"),
+    DemoTeam("NORTH-HUB", "North family hub 0–5", "NORTH", "FAMILY_HUB_0_5", "020 7946 0102"),
+    DemoTeam("CENTRAL-FS", "Central family support", "CENTRAL", "FAMILY_SUPPORT", "020 7946 0103"),
+    DemoTeam("CENTRAL-HUB", "Central family hub 0–5", "CENTRAL", "FAMILY_HUB_0_5", "020 7946 0104"),
+    DemoTeam("SOUTH-FS", "South family support", "SOUTH", "FAMILY_SUPPORT", "020 7946 0105"),
+    DemoTeam("SOUTH-HUB", "South family hub 0–5", "SOUTH", "FAMILY_HUB_0_5", "020 7946 0106"),
+    DemoTeam("YOUTH", "Targeted youth support", None, "YOUTH_SUPPORT", "020 7946 0107"),
 )
 
 # Demo practitioners (username, team code) who lead some generated episodes: the importer links

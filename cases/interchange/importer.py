@@ -43,7 +43,7 @@ from cases.models import (
     Service,
     Transition,
 )
-from cases.references import references_allocate
+from cases.references import HOLDERS, references_allocate, references_sync
 from earlyhelp.models import Locality, Organisation, Team, User
 
 from . import checks
@@ -95,6 +95,10 @@ def import_ssd(directory: Path, *, code_map: Path | None = None) -> ImportResult
         raise ImportRejected(batch.problems.sorted())
     with transaction.atomic():
         batch.write()
+        # New families take their references from the allocator, but the numbering must end
+        # up past every stored reference whichever way it got there.
+        for prefix in HOLDERS:
+            references_sync(prefix)
     return ImportResult(rows=batch.rows_read, seconds=time.perf_counter() - started)
 
 

@@ -344,7 +344,11 @@ class CaseEvent(models.Model):
 
 
 class ReferenceCounter(models.Model):
-    """Hands out human references (F-000123) in blocks, safely under concurrency."""
+    """The last reference number per prefix, where the database has no sequences (SQLite).
+
+    On PostgreSQL the numbers come from one sequence per prefix and these rows only seeded
+    them: see ``cases/references.py``.
+    """
 
     prefix = models.CharField(max_length=4, unique=True)
     last_value = models.PositiveBigIntegerField(default=0)

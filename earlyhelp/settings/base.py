@@ -93,8 +93,12 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'earlyhelp.sqlite3'}",
+        # Seconds a web process keeps its connection between requests (0: a new connection,
+        # so a new PostgreSQL backend, for every request).
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # A kept connection is checked (one round trip) before a request first uses it, so a
+        # database restart costs no failed requests. Off saves that round trip per request.
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", default=True),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -159,6 +163,9 @@ REST_FRAMEWORK = {
 API_PARTNER_RATE = os.environ.get("API_PARTNER_RATE", "120/min")
 # Largest request body the API reads; larger bodies get 413 before any parsing.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
+# How long a web process may keep using a key it has read; a key revoked in another process
+# keeps working here for at most this long (0: read the key on every request).
+API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "2"))
 # How long a web process may keep using its copy of the active reference codes.
 API_REFERENCE_CACHE_SECONDS = int(os.environ.get("API_REFERENCE_CACHE_SECONDS", "60"))
 # How long an Idempotency-Key is remembered; a retry after that creates a new referral.

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from cases import services
 from cases.api import reference_cache
+from cases.api.authentication import key_rows
 from cases.api.examples import REQUEST_BODY
 from earlyhelp.celery import app
 from tests import factories
@@ -35,8 +36,9 @@ def client_for(plaintext: str) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def fresh_reference_codes():
-    """Each test sees its own database's codes, not another test's cached copy."""
+    """Each test sees its own database's codes and keys, not another test's cached copy."""
     reference_cache.clear()
+    key_rows.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Who may call the API: partner keys (hashed, revocable), partner users; nobody else."""
 
 import datetime as dt
+import time
 
 import pytest
 import time_machine
@@ -86,17 +87,43 @@ def _unknown_prefix(key: PartnerAPIKey, plaintext: str) -> str:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("used_before", [False, True], ids=["new key", "key read lately"])
 @pytest.mark.parametrize(
     "spoil",
     [_revoked, _expired, _organisation_closed, _organisation_inactive, _tampered, _unknown_prefix],
 )
-def test_a_bad_key_is_refused_with_one_message(school_key, spoil):
+def test_a_bad_key_is_refused_with_one_message(school_key, spoil, used_before):
+    if used_before:  # this process now holds the key's row
+        assert client_for(school_key[1]).get(REFERRALS).status_code == 200
     plaintext = spoil(*school_key)
 
     response = client_for(plaintext).get(REFERRALS)
 
     assert response.status_code == 401
     assert response.json()["detail"] == "Invalid, revoked or expired API key."
+
+
+@pytest.mark.django_db
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(school_key):
+    api_key, plaintext = school_key
+    with override_settings(API_KEY_CACHE_SECONDS=0.2):
+        assert client_for(plaintext).get(REFERRALS).status_code == 200
+        # as another web process would revoke it: this process hears nothing
+        PartnerAPIKey.objects.filter(pk=api_key.pk).update(revoked=True)
+        assert client_for(plaintext).get(REFERRALS).status_code == 200
+        time.sleep(0.3)
+
+        assert client_for(plaintext).get(REFERRALS).status_code == 401
+
+
+@pytest.mark.django_db
+@override_settings(API_KEY_CACHE_SECONDS=0)
+def test_with_no_cache_time_every_request_reads_the_key(school_key, django_assert_num_queries):
+    client = client_for(school_key[1])
+    client.get("/api/v1/reference/levels/")
+
+    with django_assert_num_queries(3):  # the key, the levels, the audit row
+        client.get("/api/v1/reference/levels/")
 
 
 @pytest.mark.django_db

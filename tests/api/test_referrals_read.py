@@ -89,6 +89,9 @@ def test_a_new_referral_is_received_then_in_triage_once_followed_up(api, body):
 
 @pytest.mark.django_db
 def test_accepted_shows_the_team_contact_and_no_case_notes(api, body, practitioner, team, ref):
+    team.contact_email, team.contact_phone = "north.fs@example.org", "020 7946 0101"
+    team.save()
+    practitioner.first_name, practitioner.last_name = "Alex", "Worker"
     practitioner.email = "alex.worker@example.gov.uk"
     practitioner.save()
     created = submit(api, body)
@@ -109,11 +112,13 @@ def test_accepted_shows_the_team_contact_and_no_case_notes(api, body, practition
     assert detail["outcome"]["decided_on"] == timezone.localdate().isoformat()
     assert detail["outcome"]["contact"] == {
         "team": team.name,
-        "practitioner": practitioner.get_full_name(),
-        "email": "alex.worker@example.gov.uk",
+        "email": "north.fs@example.org",
+        "phone": "020 7946 0101",
     }
-    assert "Case note" not in response.content.decode()
-    assert "Ada" not in response.content.decode()  # no people either
+    content = response.content.decode()
+    assert "Case note" not in content
+    assert "Ada" not in content  # no people either
+    assert "Alex" not in content and "alex.worker" not in content  # nor staff
 
 
 @pytest.mark.django_db

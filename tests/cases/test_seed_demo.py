@@ -9,7 +9,7 @@ from assessments.models import Assessment
 from cases.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD
 from cases.models import CscInvolvement, Episode, Family, Person, Referral, Transition
 from cases.selectors import families_visible_to
-from earlyhelp.models import Membership, Organisation, User
+from earlyhelp.models import Membership, Organisation, Team, User
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,9 @@ def test_seed_demo_creates_a_login_for_every_role_and_families(tmp_path):
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
     assert Organisation.objects.get(code="URN107890").api_access_enabled
+    for team in Team.objects.all():  # synthetic contacts: example.org, Ofcom's drama numbers
+        assert team.contact_email.endswith("@example.org")
+        assert team.contact_phone.startswith("020 7946 0")
     assert Family.objects.exists() and Episode.objects.exists()
     assert Person.objects.filter(family_memberships__role="child").count() == 60
     assert User.objects.get(username="practitioner").episodes_led.exists()

@@ -1,6 +1,7 @@
 """The lifecycle services: each rule and each refusal, and the chronology they write."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -57,8 +58,8 @@ class TestFamilyAndPeople:
     def test_family_gets_sequential_references(self, practitioner):
         first = services.family_create(actor=practitioner)
         second = services.family_create(actor=practitioner)
-        assert first.reference == "F-000001"
-        assert second.reference == "F-000002"
+        assert re.fullmatch(r"F-\d{6,}", first.reference)
+        assert int(second.reference[2:]) == int(first.reference[2:]) + 1
 
     def test_person_joins_family_and_chronology_records_it(self, family, child):
         assert family.memberships.get().person == child
@@ -252,7 +253,26 @@ class TestReferralAndTriage:
     def test_consent_needs_who_and_when(self, family, child, practitioner, ref):
         with pytest.raises(ValidationError) as excinfo:
             self.record(family, child, practitioner, ref, consent_given=True)
-        assert "consent_given_by" in refusal(excinfo)
+        assert set(refusal(excinfo)) == {"consent_given_by", "consent_given_on"}
+
+    def test_consent_cannot_be_given_in_the_future(self, family, child, practitioner, ref):
+        with pytest.raises(ValidationError) as excinfo:
+            self.record(
+                family,
+                child,
+                practitioner,
+                ref,
+                consent_given=True,
+                consent_given_by="Mum",
+                consent_given_on=timezone.localdate() + dt.timedelta(days=1),
+            )
+        assert refusal(excinfo) == {"consent_given_on": ["The date cannot be in the future."]}
+
+    def test_a_refused_request_writes_nothing(self, family, child, practitioner, ref):
+        with pytest.raises(ValidationError):
+            self.record(family, child, practitioner, ref, consent_given=True)
+        assert not Referral.objects.exists()
+        assert kinds(family) == ["family_created", "member_added"]
 
 
 class TestEpisodes:

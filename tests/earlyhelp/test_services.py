@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from earlyhelp.models import Locality, Membership, Organisation, Team, User
+from earlyhelp.models import Locality, Membership, Organisation, Team, User, validate_uk_phone
 from earlyhelp.services import locality_upsert, organisation_upsert, team_upsert, user_create
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,46 @@ def test_locality_and_team_upserts_are_repeatable(council, north):
     )
     assert locality_upsert(organisation=council, code="NORTH", name="North").pk == north.locality_id
     assert Locality.objects.count() == 1
+
+
+def test_team_upsert_keeps_the_team_contact_partners_are_given(council, north):
+    team_upsert(
+        organisation=council,
+        locality=north.locality,
+        code="NORTH-FS",
+        name="North FS",
+        contact_email=" north.fs@example.org ",
+        contact_phone="020 7946 0101",
+    )
+
+    stored = Team.objects.get()
+    assert (stored.contact_email, stored.contact_phone) == ("north.fs@example.org", "020 7946 0101")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("contact_email", "north.fs"),
+        ("contact_phone", "call the office"),
+        ("contact_phone", "12345"),
+        ("contact_phone", "020 7946 01011 2"),
+        ("contact_phone", "+1 212 555 0100"),
+    ],
+)
+def test_team_upsert_refuses_a_contact_that_is_not_one(council, field, value):
+    with pytest.raises(ValidationError) as caught:
+        team_upsert(organisation=council, locality=None, code="T1", name="Team", **{field: value})
+
+    assert field in caught.value.message_dict
+    assert not Team.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["020 7946 0101", "02079460101", "(0113) 496 0000", "+44 20 7946 0101", "0300-123-4567"],
+)
+def test_uk_telephone_numbers_are_accepted_as_people_write_them(number):
+    validate_uk_phone(number)  # no error
 
 
 def test_team_upsert_refuses_a_locality_of_another_organisation(council):

@@ -53,3 +53,21 @@ def test_embedded_default_uses_sqlite_and_runs_tasks_in_process():
 def test_database_and_broker_urls_select_the_production_topology():
     result = run("-c", SETTINGS_PROBE, env=PRODUCTION)
     assert result.stdout.split() == ["django.db.backends.postgresql", "False"], result.stderr
+
+
+CONNECTION_PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+)
+
+
+def test_connections_are_kept_and_checked_unless_configured_otherwise():
+    kept = run("-c", CONNECTION_PROBE, env=PRODUCTION)
+    tuned = run(
+        "-c",
+        CONNECTION_PROBE,
+        env=PRODUCTION | {"DATABASE_CONN_MAX_AGE": "0", "DATABASE_CONN_HEALTH_CHECKS": "false"},
+    )
+
+    assert kept.stdout.split() == ["60", "True"], kept.stderr
+    assert tuned.stdout.split() == ["0", "False"], tuned.stderr

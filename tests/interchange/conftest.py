@@ -21,7 +21,6 @@ from cases.models import (
     Family,
     FamilyMembership,
     Person,
-    ReferenceCounter,
     Transition,
 )
 
@@ -242,12 +241,14 @@ def example(tmp_path: Path) -> Path:
 
 
 def wipe() -> None:
-    """Delete every imported row (plans before the referrals they belong to)."""
+    """Delete every imported row (plans before the referrals they belong to).
+
+    Reference numbering carries on, as in a real database: numbers are never reused.
+    """
     for model in IMPORTED_MODELS:
         if model is CscInvolvement:
             CscInvolvement.objects.filter(referral__isnull=False).delete()
         model.objects.all().delete()
-    ReferenceCounter.objects.all().delete()
 
 
 def model_counts() -> dict[str, int]:

@@ -109,6 +109,8 @@ def demo_accounts_setup() -> dict[str, User]:
             locality=localities[team.locality_code] if team.locality_code else None,
             code=team.code,
             name=team.name,
+            contact_email=team.contact_email,
+            contact_phone=team.contact_phone,
         )
         for team in DEMO_TEAMS
     }
