@@ -69,11 +69,31 @@ def _frame(
     else:
         rows = list(queryset.values_list(*paths))
         frame = pd.DataFrame.from_records(rows, columns=names)
+    if frame.empty:  # no rows to infer from: type the columns from the model
+        frame = frame.astype(
+            {
+                name: "int64"
+                for name, path in zip(names, paths, strict=True)
+                if _field(queryset.model, path).get_internal_type() in _INTEGER_FIELDS
+            }
+        )
     for name in dates:
         frame[name] = to_dates(frame[name])
     for name in nullable_ids:
         frame[name] = frame[name].astype("Int64")
     return as_categories(frame, CATEGORICAL)
+
+
+_INTEGER_FIELDS = {
+    "AutoField",
+    "BigAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "PositiveBigIntegerField",
+}
 
 
 def copy_sql(queryset: QuerySet[Any], paths: Sequence[str]) -> str:
