@@ -15,5 +15,7 @@ admin.site.site_title = "Early help"
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    # Before the partner API, whose catch-all answers every other /api/ path with a problem.
+    path("api/v1/kpis/", include(("reporting.api.urls", "reporting-api"))),
     path("api/", include("cases.api.urls")),
 ]
