@@ -227,8 +227,8 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
             "breakdown_value": results["breakdown_value"].astype(str).str.slice(0, 100).to_numpy(),
             "category": results["category"].astype(str).to_numpy(),
             "category_bit": results["category"].map(bits).astype("int64").to_numpy(),
-            "numerator": pd.array(results["numerator"], dtype="Int64"),
-            "denominator": pd.array(results["denominator"], dtype="Int64"),
+            "numerator": results["numerator"].astype("Int64").array,
+            "denominator": results["denominator"].astype("Int64").array,
             "value": results["value"].astype("float64").round(1).to_numpy(),
             "extra": extra,
         }

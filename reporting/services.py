@@ -357,7 +357,8 @@ def _replace_members(
         return
     records = members.astype(object).where(members.notna(), None)
     KpiMember.objects.bulk_create(
-        (KpiMember(**row) for row in records.to_dict("records")), batch_size=2000
+        (KpiMember(**{str(k): v for k, v in row.items()}) for row in records.to_dict("records")),
+        batch_size=2000,
     )
 
 
@@ -477,7 +478,9 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
             .where(claimable)
             .map(lambda d: d.date().isoformat() if pd.notna(d) else None),
             "route": found["route"].where(claimable, "").fillna(""),
-            "evidence": [_evidence(row) for row in found.to_dict("records")],
+            "evidence": [
+                _evidence({str(k): v for k, v in row.items()}) for row in found.to_dict("records")
+            ],
         }
     )
     now = timezone.now()
@@ -657,7 +660,7 @@ def claim_evidence_pack(claim: FamilyClaim) -> dict[str, Any]:
         .values("uuid", "started_on", "ended_on", "end_reason__code", "end_reason__category")
     )
 
-    def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def plain(rows: Sequence[Any]) -> list[dict[str, Any]]:
         return [{k: (str(v) if v is not None else None) for k, v in row.items()} for row in rows]
 
     return {

@@ -77,7 +77,8 @@ def test_a_run_stores_the_numbers_worked_out_by_hand(
 
     assert run.status == ReportRun.Status.SUCCEEDED
     assert (run.progress_done, run.progress_total) == (2, 2)  # 2026-27 months, then PbR
-    assert run.started_at <= run.finished_at and run.started_by == officer
+    assert run.started_at and run.finished_at and run.started_at <= run.finished_at
+    assert run.started_by == officer
     # RR1: August has no cohort (no value, not 0 %), September 0 of 2, October 1 of 2
     august, september, october = (value("RR1", p) for p in ("2026-08", "2026-09", "2026-10"))
     assert (august.numerator, august.denominator, august.value) == (0, 0, None)
