@@ -204,11 +204,13 @@ class KpiMember(models.Model):
     period_end = models.DateField()
     record_type = models.CharField(max_length=24)
     record_id = models.BigIntegerField()
-    # No database constraint: the drill-down is a snapshot, written millions at a time.
+    # No constraint and no index of their own: the drill-down is a snapshot written millions
+    # of rows at a time, and it is always read one partition (measure, period) at a time.
     family = models.ForeignKey(
         "cases.Family",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -217,6 +219,7 @@ class KpiMember(models.Model):
         "cases.Person",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,7 +204,7 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
     results = result.results
     digest = params_hash(result.params)
     bits = {name: bit for bit, name in enumerate(pd.unique(results["category"]))}
-    if len(bits) > 62:
+    if len(bits) > 52:  # masks are summed in float64 (exact below 2**53)
         raise ValueError(f"{result.measure} has more lines than a member mask can hold")
     extras = [c for c in results.columns if c not in _RESULT_FIXED]
     if extras:
@@ -236,79 +236,98 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
 
 
 def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFrame:
-    """One ``KpiMember`` row per record per period: the categories it counts in become bits."""
+    """One ``KpiMember`` row per record per period: the categories it counts in become bits.
+
+    Millions of rows at a large council, so everything is done on integer codes and whole
+    columns: dates stay ``datetime64``, text stays categorical until it is written.
+    """
     members = result.members
     if members.empty:
         return pd.DataFrame(columns=MEMBER_COLUMNS)
     bits = {name: bit for bit, name in enumerate(pd.unique(result.results["category"].astype(str)))}
-    by_label = {period.label: period for period in periods}
-    category_bit = members["category"].astype(str).map(bits).astype("int64").to_numpy()
-    weight = np.left_shift(np.int64(1), category_bit)
-    keys = pd.DataFrame(
-        {
-            "period": members["period"].astype(str).to_numpy(),
-            "record_type": members["record_type"].astype(str).to_numpy(),
-            "record_id": members["record_id"].astype("int64").to_numpy(),
-        }
-    )
-    group, _ = pd.factorize(pd.MultiIndex.from_frame(keys))
-    first = np.unique(group, return_index=True)[1]
+    category_codes, categories = pd.factorize(members["category"].astype(str))
+    category_bits = np.array([bits[str(name)] for name in categories], dtype="int64")
+    weight = np.left_shift(np.int64(1), category_bits[category_codes]).astype("float64")
+    period_codes, labels = pd.factorize(members["period"].astype(str))
+    type_codes, types = pd.factorize(members["record_type"].astype(str))
+    record_ids = members["record_id"].to_numpy(dtype="int64")
+    width = int(record_ids.max()) + 1
+    key = (period_codes.astype("int64") * len(types) + type_codes) * width + record_ids
+    group, _ = pd.factorize(key)
+    first = np.unique(group, return_index=True)[1]  # group g first appears at first[g]
     size = len(first)
-    numerator = np.zeros(size, dtype="int64")
-    denominator = np.zeros(size, dtype="int64")
-    # One row per record per category, so adding the bits is or-ing them.
-    np.add.at(numerator, group, np.where(members["in_numerator"].to_numpy(dtype=bool), weight, 0))
-    np.add.at(
-        denominator, group, np.where(members["in_denominator"].to_numpy(dtype=bool), weight, 0)
-    )
+    # One row per record per category, and bits below 2**53, so summing is or-ing exactly.
+    numerator = np.bincount(
+        group,
+        weights=np.where(members["in_numerator"].to_numpy(dtype=bool), weight, 0),
+        minlength=size,
+    ).astype("int64")
+    denominator = np.bincount(
+        group,
+        weights=np.where(members["in_denominator"].to_numpy(dtype=bool), weight, 0),
+        minlength=size,
+    ).astype("int64")
     head = members.iloc[first].reset_index(drop=True)
-    period = head["period"].astype(str).map(by_label)
+    by_label = {period.label: period for period in periods}
+    starts = np.array(
+        [np.datetime64(by_label[str(x)].start) for x in labels], dtype="datetime64[ns]"
+    )
+    ends = np.array([np.datetime64(by_label[str(x)].end) for x in labels], dtype="datetime64[ns]")
+    head_periods = period_codes[first]
 
     def column(name: str | None) -> pd.Series:
         if name is None or name not in head.columns:
             return pd.Series(pd.NA, index=head.index, dtype="object")
         return head[name]
 
+    def text(name: str | None) -> pd.Series:
+        values = column(name)
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype("object").where(values.notna(), None).astype("category")
+        categories = [str(c)[:100] for c in values.cat.categories]
+        values = values.cat.rename_categories(categories) if categories else values
+        if "" not in values.cat.categories:
+            values = values.cat.add_categories("")
+        return values.fillna("")
+
     def dates(name: str | None) -> pd.Series:
         values = column(name)
-        return pd.to_datetime(values).dt.date if values.notna().any() else values
+        if values.isna().all():
+            return pd.Series(pd.NaT, index=head.index, dtype="datetime64[ns]")
+        return pd.to_datetime(values).astype("datetime64[ns]")
 
     frame = pd.DataFrame(
         {
             "measure": result.measure,
             "params_hash": params_hash(result.params),
-            "period_start": period.map(lambda p: p.start),
-            "period_end": period.map(lambda p: p.end),
-            "record_type": head["record_type"].astype(str),
-            "record_id": head["record_id"].astype("int64"),
+            "period_start": starts[head_periods],
+            "period_end": ends[head_periods],
+            "record_type": types[type_codes[first]],
+            "record_id": record_ids[first],
             "family_id": column("family_id").astype("Int64"),
             "child_id": column("child_id").astype("Int64"),
-            # factorize numbers groups by first appearance, so group g starts at first[g]
             "numerator_mask": numerator,
             "denominator_mask": denominator,
         }
     )
     for target, source in TEXT_COLUMNS.items():
-        frame[target] = column(source).astype("object").where(column(source).notna(), "")
-        frame[target] = frame[target].astype(str).str.slice(0, 100)
+        frame[target] = text(source)
     frame["record_on"] = dates(RECORD_ON.get(result.measure))
-    frame["related_type"] = column("related_type").astype("object").fillna("")
+    frame["related_type"] = text("related_type")
     frame["related_id"] = column("related_id").astype("Int64")
     frame["related_on"] = dates("related_on")
-    note = column(NOTE.get(result.measure))
-    frame["note"] = note.astype("object").where(note.notna(), "").astype(str).str.slice(0, 100)
+    frame["note"] = text(NOTE.get(result.measure))
     return frame[MEMBER_COLUMNS]
 
 
 def compute_periods(
     data: ReportingData, partition: Partition, measures: Sequence[str] | None = None
-) -> list[tuple[MeasureResult, list[Period]]]:
-    """Every measure over the partition's months; the yearly measures over its years too."""
-    out = []
+) -> Iterator[tuple[MeasureResult, list[Period]]]:
+    """Every measure over the partition's months (the yearly ones over its years too), one
+    at a time, so a caller can store each before the next is computed."""
     for code in measures or MEASURES:
         periods = list(partition.months)
         if code in YEARLY:
             periods += list(partition.years)
         if periods:
-            out.append((MEASURES[code](data, periods), periods))
-    return out
+            yield MEASURES[code](data, periods), periods

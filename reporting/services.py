@@ -10,6 +10,7 @@ or failed. Claims move along ``FamilyClaim.TRANSITIONS``; every refusal is a
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import io
 import json
@@ -17,6 +18,8 @@ import logging
 import traceback
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -184,16 +187,52 @@ def report_run_partition(*, run_id: int, partition: dict[str, Any]) -> bool:
         if part.kind == "pbr":
             measures = {"PBR": pbr_scan(data=data, as_of=run.data_cutoff)}
         else:
-            measures = {}
-            for result, periods in recompute.compute_periods(data, part):
-                kpi_store(run=run, result=result, periods=periods)
-                measures[result.measure] = recompute.params_hash(result.params)
+            measures = _compute_and_store(run, data, part)
         _partition_done(run_id, part.key, measures)
         return True
     except Exception as exc:  # the run records why; the worker carries on with other work
         logger.exception("Report run %s failed in partition %s", run.uuid, part.key)
         report_run_fail(run_id=run_id, error=describe_error(exc, part.key))
         return False
+
+
+def _compute_and_store(
+    run: ReportRun, data: selectors.ReportingData, part: recompute.Partition
+) -> dict[str, str]:
+    """Every measure of the partition, each stored as soon as it is computed.
+
+    On PostgreSQL, outside a transaction, a writer thread with its own connection stores one
+    measure while this thread computes the next: the database's work and pandas' overlap.
+    Only one result waits at a time, so memory holds at most two measures' rows.
+    """
+    measures: dict[str, str] = {}
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        for result, periods in recompute.compute_periods(data, part):
+            kpi_store(run=run, result=result, periods=periods)
+            measures[result.measure] = recompute.params_hash(result.params)
+        return measures
+    # Django keeps connections per context (asgiref.Local), and a worker thread may inherit
+    # the caller's: a context of its own gives the writer a connection of its own.
+    own = contextvars.Context()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-writer") as writer:
+        pending: Future[None] | None = None
+        try:
+            for result, periods in recompute.compute_periods(data, part):
+                rows = _rows(result, periods)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(own.run, _store_rows, run, rows)
+                measures[result.measure] = rows.digest
+            if pending is not None:
+                pending.result()
+        finally:
+            # a function, not connection.close: that would bind this thread's connection here
+            writer.submit(own.run, _close_connection).result()
+    return measures
+
+
+def _close_connection() -> None:
+    connection.close()
 
 
 def describe_error(exc: BaseException, where: str) -> str:
@@ -261,15 +300,36 @@ def _iso(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class _Rows:
+    measure: str
+    digest: str
+    spans: list[tuple[dt.date, dt.date]]
+    values: pd.DataFrame
+    members: pd.DataFrame
+
+
+def _rows(result: Any, periods: Sequence[Period]) -> _Rows:
+    return _Rows(
+        result.measure,
+        recompute.params_hash(result.params),
+        [(p.start, p.end) for p in periods],
+        recompute.value_rows(result),
+        recompute.member_rows(result, periods),
+    )
+
+
 def kpi_store(*, run: ReportRun, result: Any, periods: Sequence[Period]) -> None:
     """Store a measure's result for ``periods``: upsert its values (unchanged rows are not
     touched), delete values of those periods it no longer produces, replace its drill-down."""
-    values = recompute.value_rows(result)
-    members = recompute.member_rows(result, periods)
-    digest = recompute.params_hash(result.params)
-    spans = [(p.start, p.end) for p in periods]
+    _store_rows(run, _rows(result, periods))
+
+
+def _store_rows(run: ReportRun, rows: _Rows) -> None:
+    values, members, digest, spans = rows.values, rows.members, rows.digest, rows.spans
     now = timezone.now()
     with transaction.atomic():
+        _relaxed_commit()
         if not values.empty:
             frame = _iso(values.copy(), ["period_start", "period_end"])
             upsert(
@@ -298,8 +358,17 @@ def kpi_store(*, run: ReportRun, result: Any, periods: Sequence[Period]) -> None
                 ],
                 not_compared=["run_id", "computed_at"],
             )
-        _delete_vanished_values(result.measure, digest, spans, values)
-        _replace_members(result.measure, digest, spans, members)
+        _delete_vanished_values(rows.measure, digest, spans, values)
+        _replace_members(rows.measure, digest, spans, members)
+
+
+def _relaxed_commit() -> None:
+    """Reporting rows can always be recomputed, so their commits need not wait for the disk
+    (PostgreSQL only, this transaction only): a crash loses at most the last moments of a run,
+    which fails and is rerun."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _in_spans(spans: Sequence[tuple[dt.date, dt.date]]) -> Q:
@@ -343,7 +412,9 @@ def _replace_members(
     columns = recompute.MEMBER_COLUMNS
     if connection.vendor == "postgresql":
         buffer = io.StringIO()
-        members.to_csv(buffer, header=False, index=False, lineterminator="\n")
+        members.to_csv(
+            buffer, header=False, index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
         buffer.seek(0)
         table = connection.ops.quote_name(KpiMember._meta.db_table)
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -355,6 +426,12 @@ def _replace_members(
                 buffer,
             )
         return
+    members = members.assign(
+        **{
+            column: members[column].dt.date
+            for column in ("period_start", "period_end", "record_on", "related_on")
+        }
+    )
     records = members.astype(object).where(members.notna(), None)
     KpiMember.objects.bulk_create(
         (KpiMember(**{str(k): v for k, v in row.items()}) for row in records.to_dict("records")),
