@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .base import (
-    ALL,
     MeasureParams,
     MeasureResult,
+    as_records,
     distinct,
     finish_members,
     finish_results,
+    full_grid,
     groups_of,
     member_rows,
     ratio,
@@ -97,7 +98,7 @@ def c1_caseload(
         snapshots.append(part.assign(period=pd.Categorical.from_codes(codes, dtype=labels)))
     open_now = pd.concat(snapshots, ignore_index=True) if snapshots else episodes.assign(period="")
     allocated = open_now["lead_practitioner"].notna()
-    base = open_now.rename(columns={"episode_id": "record_id"}).assign(record_type="episode")
+    base = as_records(open_now, "episode_id", "episode")
     members = pd.concat(
         [
             member_rows(base[allocated], category="caseload", in_numerator=True),
@@ -117,19 +118,7 @@ def c1_caseload(
         ],
         ignore_index=True,
     )
-    cells = pd.concat(
-        [
-            pd.DataFrame(
-                {"period": [p.label for p in periods], "breakdown": ALL, "breakdown_value": ALL}
-            ),
-            counts[["period", "breakdown", "breakdown_value"]],
-        ],
-        ignore_index=True,
-    ).drop_duplicates()
-    grid = cells.merge(pd.DataFrame({"category": C1_CATEGORIES}), how="cross")
-    results = grid.merge(
-        counts, on=["period", "breakdown", "breakdown_value", "category"], how="left"
-    )
+    results = full_grid(counts, periods=periods, categories=C1_CATEGORIES)
     is_caseload = results["category"] == "caseload"
     results["numerator"] = results["numerator"].fillna(0).astype("Int64")
     results["denominator"] = results["denominator"].fillna(0).astype("Int64").where(is_caseload)
