@@ -183,13 +183,7 @@ def drill_down(
     the viewer may see. Lazy; one query when evaluated, with the family and child joined."""
     if side not in {"numerator", "denominator"}:
         raise ValueError("side is numerator or denominator")
-    members = KpiMember.objects.filter(
-        measure=value.measure,
-        params_hash=value.params_hash,
-        period_start=value.period_start,
-        period_end=value.period_end,
-        family__in=visible,
-    )
+    members = KpiMember.objects.filter(partition_id=value.partition_id, family__in=visible)
     if value.breakdown != "all":
         column = BREAKDOWN_COLUMNS[value.breakdown]
         wanted = "" if value.breakdown_value == "unknown" else value.breakdown_value

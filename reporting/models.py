@@ -117,6 +117,33 @@ class ReportRun(models.Model):
         return (self.finished_at or self.started_at) - self.started_at
 
 
+class KpiPartition(models.Model):
+    """One measure, with one parameter set, over one period: what a partition of a run
+    computes and stores, the key its values and drill-down rows share."""
+
+    measure = models.CharField(max_length=16)
+    params_hash = models.CharField(max_length=16, help_text="Digest of the parameters")
+    period_label = models.CharField(max_length=32)
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    class Meta:
+        ordering = ["measure", "period_start", "period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "params_hash", "period_start", "period_end"],
+                name="kpi_partition_natural_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="kpi_partition_period_end_not_before_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.period_label}"
+
+
 class KpiValue(models.Model):
     """One number of one measure: a period × breakdown × category line, with its parameters.
 
@@ -124,6 +151,7 @@ class KpiValue(models.Model):
     row untouched).
     """
 
+    partition = models.ForeignKey(KpiPartition, on_delete=models.PROTECT, related_name="values")
     measure = models.CharField(max_length=16)
     params_hash = models.CharField(max_length=16, help_text="Digest of ``params``")
     params = models.JSONField(default=dict)
@@ -192,16 +220,18 @@ class KpiValue(models.Model):
 class KpiMember(models.Model):
     """Drill-down: one record (episode, referral, assessment…) counted by a measure in a period.
 
-    One row per record per period, whatever the number of lines it appears on: bit
+    One row per record per partition (measure × period), whatever the number of lines it
+    appears on: bit
     ``KpiValue.category_bit`` of ``numerator_mask`` / ``denominator_mask`` says whether it is
     in that line's numerator / denominator. The breakdown columns are as the run saw them, so
     a breakdown's drill-down matches its number.
     """
 
-    measure = models.CharField(max_length=16)
-    params_hash = models.CharField(max_length=16)
-    period_start = models.DateField()
-    period_end = models.DateField()
+    # Rows are copied in millions: a foreign key checked row by row would cost more than the
+    # copy, so the partition is an unchecked reference that services write and delete with it.
+    partition = models.ForeignKey(
+        KpiPartition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="members"
+    )
     record_type = models.CharField(max_length=24)
     record_id = models.BigIntegerField()
     # No constraint and no index of their own: the drill-down is a snapshot written millions
@@ -238,12 +268,6 @@ class KpiMember(models.Model):
     note = models.CharField(max_length=100, blank=True, help_text="status, kind, reason…")
 
     class Meta:
-        indexes = [
-            models.Index(
-                fields=["measure", "params_hash", "period_start", "period_end"],
-                name="kpi_member_partition",
-            )
-        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(numerator_mask__gte=0) & Q(denominator_mask__gte=0),
@@ -252,7 +276,7 @@ class KpiMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.measure} {self.period_start} {self.record_type} {self.record_id}"
+        return f"{self.record_type} {self.record_id}"
 
 
 class ClaimRuleSet(models.Model):

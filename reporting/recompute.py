@@ -157,8 +157,6 @@ VALUE_COLUMNS = [
     "extra",
 ]
 MEMBER_COLUMNS = [
-    "measure",
-    "params_hash",
     "period_start",
     "period_end",
     "record_type",
@@ -298,8 +296,6 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
 
     frame = pd.DataFrame(
         {
-            "measure": result.measure,
-            "params_hash": params_hash(result.params),
             "period_start": starts[head_periods],
             "period_end": ends[head_periods],
             "record_type": types[type_codes[first]],

@@ -41,6 +41,7 @@ from reporting.models import (
     ClaimRuleSet,
     FamilyClaim,
     KpiMember,
+    KpiPartition,
     KpiValue,
     ReportRun,
 )
@@ -304,7 +305,7 @@ def _iso(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 class _Rows:
     measure: str
     digest: str
-    spans: list[tuple[dt.date, dt.date]]
+    periods: list[Period]
     values: pd.DataFrame
     members: pd.DataFrame
 
@@ -313,7 +314,7 @@ def _rows(result: Any, periods: Sequence[Period]) -> _Rows:
     return _Rows(
         result.measure,
         recompute.params_hash(result.params),
-        [(p.start, p.end) for p in periods],
+        list(periods),
         recompute.value_rows(result),
         recompute.member_rows(result, periods),
     )
@@ -326,12 +327,17 @@ def kpi_store(*, run: ReportRun, result: Any, periods: Sequence[Period]) -> None
 
 
 def _store_rows(run: ReportRun, rows: _Rows) -> None:
-    values, members, digest, spans = rows.values, rows.members, rows.digest, rows.spans
     now = timezone.now()
     with transaction.atomic():
         _relaxed_commit()
+        partitions = _partitions(rows.measure, rows.digest, rows.periods)
+        values = rows.values
         if not values.empty:
             frame = _iso(values.copy(), ["period_start", "period_end"])
+            frame["partition_id"] = [
+                partitions[key]
+                for key in zip(values["period_start"], values["period_end"], strict=True)
+            ]
             upsert(
                 KpiValue,
                 frame,
@@ -358,8 +364,8 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                 ],
                 not_compared=["run_id", "computed_at"],
             )
-        _delete_vanished_values(rows.measure, digest, spans, values)
-        _replace_members(rows.measure, digest, spans, members)
+        _delete_vanished_values(partitions, values)
+        _replace_members(partitions, rows.members)
 
 
 def _relaxed_commit() -> None:
@@ -371,17 +377,34 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def _in_spans(spans: Sequence[tuple[dt.date, dt.date]]) -> Q:
-    condition = Q(pk__in=[])
-    for start, end in spans:
-        condition |= Q(period_start=start, period_end=end)
-    return condition
+def _partitions(
+    measure: str, digest: str, periods: Sequence[Period]
+) -> dict[tuple[dt.date, dt.date], int]:
+    """The partition row of each period (created the first time), by (start, end)."""
+    KpiPartition.objects.bulk_create(
+        [
+            KpiPartition(
+                measure=measure,
+                params_hash=digest,
+                period_label=p.label,
+                period_start=p.start,
+                period_end=p.end,
+            )
+            for p in periods
+        ],
+        ignore_conflicts=True,
+    )
+    spans = Q(pk__in=[])
+    for p in periods:
+        spans |= Q(period_start=p.start, period_end=p.end)
+    found = KpiPartition.objects.filter(spans, measure=measure, params_hash=digest)
+    return {(row.period_start, row.period_end): row.pk for row in found}
 
 
 def _delete_vanished_values(
-    measure: str, digest: str, spans: Sequence[tuple[dt.date, dt.date]], values: pd.DataFrame
+    partitions: dict[tuple[dt.date, dt.date], int], values: pd.DataFrame
 ) -> None:
-    stored = KpiValue.objects.filter(_in_spans(spans), measure=measure, params_hash=digest)
+    stored = KpiValue.objects.filter(partition_id__in=partitions.values())
     wanted = set(
         zip(
             values["period_start"],
@@ -403,13 +426,20 @@ def _delete_vanished_values(
         KpiValue.objects.filter(pk__in=gone).delete()
 
 
-def _replace_members(
-    measure: str, digest: str, spans: Sequence[tuple[dt.date, dt.date]], members: pd.DataFrame
-) -> None:
-    KpiMember.objects.filter(_in_spans(spans), measure=measure, params_hash=digest).delete()
+def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd.DataFrame) -> None:
+    KpiMember.objects.filter(partition_id__in=partitions.values()).delete()
     if members.empty:
         return
-    columns = recompute.MEMBER_COLUMNS
+    keys = pd.DataFrame(
+        {
+            "period_start": pd.to_datetime([start for start, _ in partitions]),
+            "period_end": pd.to_datetime([end for _, end in partitions]),
+            "partition_id": list(partitions.values()),
+        }
+    ).astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]"})
+    members = members.merge(keys, on=["period_start", "period_end"], how="left", sort=False)
+    columns = [c for c in recompute.MEMBER_COLUMNS if c not in ("period_start", "period_end")]
+    members = members[["partition_id", *columns]]
     if connection.vendor == "postgresql":
         buffer = io.StringIO()
         members.to_csv(
@@ -417,7 +447,7 @@ def _replace_members(
         )
         buffer.seek(0)
         table = connection.ops.quote_name(KpiMember._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
+        names = ", ".join(connection.ops.quote_name(c) for c in members.columns)
         text = [*recompute.TEXT_COLUMNS, "related_type", "note"]
         force = ", ".join(connection.ops.quote_name(c) for c in text)
         with connection.cursor() as cursor:
@@ -427,10 +457,7 @@ def _replace_members(
             )
         return
     members = members.assign(
-        **{
-            column: members[column].dt.date
-            for column in ("period_start", "period_end", "record_on", "related_on")
-        }
+        **{column: members[column].dt.date for column in ("record_on", "related_on")}
     )
     records = members.astype(object).where(members.notna(), None)
     KpiMember.objects.bulk_create(

@@ -84,7 +84,7 @@ def stored() -> tuple[list, list, list]:
     )
     members = sorted(
         KpiMember.objects.values_list(
-            "measure", "period_start", "record_id", "numerator_mask", "denominator_mask"
+            "partition_id", "record_id", "numerator_mask", "denominator_mask"
         )
     )
     claims = list(FamilyClaim.objects.order_by("pk").values_list("pk", "status", "updated_at"))

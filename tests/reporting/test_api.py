@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services as case_services
-from reporting.models import KpiValue
+from reporting.models import KpiPartition, KpiValue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,15 @@ URL = "/api/v1/kpis/"
 
 def kpi(measure="RR1", period=dt.date(2026, 10, 1), breakdown="all", value_code="all", **extra):
     end = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    partition, _ = KpiPartition.objects.get_or_create(
+        measure=measure,
+        params_hash="abc",
+        period_start=period,
+        period_end=end,
+        defaults={"period_label": period.strftime("%Y-%m")},
+    )
     return KpiValue.objects.create(
+        partition=partition,
         measure=measure,
         params_hash="abc",
         params={"window_days": 42},

@@ -51,8 +51,8 @@ def snapshot() -> tuple[list, list, list]:
     )
     members = sorted(
         KpiMember.objects.values_list(
-            "measure",
-            "period_start",
+            "partition__measure",
+            "partition__period_start",
             "record_type",
             "record_id",
             "numerator_mask",
@@ -101,9 +101,8 @@ def test_each_number_drills_down_to_its_records(
     run_now(officer, django_capture_on_commit_callbacks)
     october = value("RR1", "2026-10")
     bit = 1 << october.category_bit
-    members = KpiMember.objects.filter(
-        measure="RR1", params_hash=october.params_hash, period_start=dt.date(2026, 10, 1)
-    )
+    members = KpiMember.objects.filter(partition=october.partition)
+    assert october.partition.period_start == dt.date(2026, 10, 1)
     in_denominator = {m.record_id for m in members if m.denominator_mask & bit}
     in_numerator = {m.record_id for m in members if m.numerator_mask & bit}
     assert in_denominator == {world["episodes"]["a"].pk, world["episodes"]["b"].pk}
