@@ -59,6 +59,32 @@ TILES = (
 )
 
 
+def run_progress(run_uuid: Any) -> dict[str, Any] | None:
+    """What a page polls while a run works: status, partitions done, timings, error. One
+    query; None for an unknown run."""
+    run = ReportRun.objects.select_related("started_by").filter(uuid=run_uuid).first()
+    if run is None:
+        return None
+    percent = round(100 * run.progress_done / run.progress_total) if run.progress_total else 0
+    return {
+        "uuid": str(run.uuid),
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "trigger": run.trigger,
+        "started_by": run.started_by.get_full_name() if run.started_by else None,
+        "data_cutoff": run.data_cutoff,
+        "progress_done": run.progress_done,
+        "progress_total": run.progress_total,
+        "percent": percent,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration": run.duration,
+        "error": run.error or None,
+        "active": run.is_active,
+    }
+
+
 def latest_run() -> ReportRun | None:
     return (
         ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).order_by("-finished_at").first()

@@ -422,7 +422,8 @@ class FamilyClaim(models.Model):
 
     TRANSITIONS = {
         Status.ELIGIBLE: {Status.CLAIMABLE},
-        Status.CLAIMABLE: {Status.SUBMITTED},
+        # Back to eligible only by the nightly scan, when corrected records no longer hold.
+        Status.CLAIMABLE: {Status.SUBMITTED, Status.ELIGIBLE},
         Status.SUBMITTED: {Status.VALIDATED, Status.REJECTED},
         Status.VALIDATED: {Status.PAID, Status.REJECTED},
         Status.PAID: set(),

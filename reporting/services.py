@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import io
-import json
 import logging
 import traceback
 import uuid
@@ -489,17 +488,8 @@ EVIDENCE_CHECKS = (
 )
 
 
-def _evidence(row: dict[str, Any]) -> str:
-    def plain(value: Any) -> Any:
-        if isinstance(value, pd.Timestamp):
-            return value.date().isoformat()
-        if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-            return None
-        if hasattr(value, "item"):
-            return value.item()
-        return value
-
-    keys = (
+EVIDENCE_KEYS = sorted(
+    (
         "attached_on",
         *EVIDENCE_CHECKS,
         "closed_on",
@@ -511,7 +501,24 @@ def _evidence(row: dict[str, Any]) -> str:
         "route",
         "reasons",
     )
-    return json.dumps({key: plain(row.get(key)) for key in keys}, sort_keys=True)
+)
+
+
+def _evidence(found: pd.DataFrame) -> list[str]:
+    """Each family's checks as a JSON object (dates as ISO text), built column-wise: a
+    council has hundreds of thousands of eligible families."""
+    columns: dict[str, pd.Series] = {}
+    for key in EVIDENCE_KEYS:
+        if key not in found.columns:
+            columns[key] = pd.Series(None, index=found.index, dtype="object")
+        elif pd.api.types.is_datetime64_any_dtype(found[key]):
+            columns[key] = found[key].dt.strftime("%Y-%m-%d")
+        else:
+            columns[key] = found[key]
+    frame = pd.DataFrame(columns)
+    if frame.empty:
+        return []
+    return frame.to_json(orient="records", lines=True).splitlines()
 
 
 def pbr_scan(*, data: selectors.ReportingData, as_of: dt.date) -> str:
@@ -582,9 +589,7 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
             .where(claimable)
             .map(lambda d: d.date().isoformat() if pd.notna(d) else None),
             "route": found["route"].where(claimable, "").fillna(""),
-            "evidence": [
-                _evidence({str(k): v for k, v in row.items()}) for row in found.to_dict("records")
-            ],
+            "evidence": _evidence(found),
         }
     )
     now = timezone.now()

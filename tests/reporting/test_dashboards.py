@@ -108,3 +108,18 @@ def test_pbr_progress_against_the_year_target(computed, officer, django_assert_m
     late_2025 = dashboards.pbr_progress(rule_set=rule_set, today=dt.date(2025, 6, 1))
     assert (late_2025["success_numerator"], late_2025["success_denominator"]) == (1, 1)
     assert late_2025["success_rate"] == Decimal("100.0")
+
+
+def test_run_progress_is_one_query(computed, django_assert_max_num_queries):
+    from reporting.models import ReportRun
+
+    run = ReportRun.objects.get()
+    with django_assert_max_num_queries(1):
+        progress = dashboards.run_progress(run.uuid)
+    assert progress is not None
+    assert (progress["status"], progress["percent"], progress["active"]) == (
+        "succeeded",
+        100,
+        False,
+    )
+    assert dashboards.run_progress("00000000-0000-0000-0000-000000000000") is None

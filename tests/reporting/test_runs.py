@@ -236,3 +236,20 @@ def test_the_database_refuses_inconsistent_runs(officer):
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         ReportRun.objects.create(trigger="nightly", data_cutoff=CUTOFF, started_by=officer)
+
+
+def test_beat_schedules_the_nightly_recompute_and_the_stale_sweep(settings):
+    from earlyhelp.celery import app
+    from reporting import tasks  # noqa: F401  (registers the tasks)
+
+    nightly = settings.CELERY_BEAT_SCHEDULE["reporting-nightly-recompute"]
+    sweep = settings.CELERY_BEAT_SCHEDULE["reporting-abandon-stale-runs"]
+    assert nightly["task"] in app.tasks and sweep["task"] in app.tasks
+    assert nightly["schedule"].hour == {settings.REPORT_NIGHTLY_HOUR}
+
+
+def test_the_nightly_task_queues_a_run_without_a_person(db):
+    from reporting import tasks
+
+    run = ReportRun.objects.get(pk=tasks.nightly_recompute())
+    assert (run.trigger, run.started_by, run.status) == ("nightly", None, "queued")
