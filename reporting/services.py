@@ -32,7 +32,7 @@ from django.utils import timezone
 from cases.interchange.upsert import upsert
 from cases.models import CaseEvent, Family
 from earlyhelp.models import User
-from reporting import recompute, selectors
+from reporting import pgcopy, recompute, selectors
 from reporting.measures import sf_claimability, sf_eligibility
 from reporting.measures.dates import Period, shift_month
 from reporting.models import (
@@ -425,6 +425,19 @@ def _delete_vanished_values(
         KpiValue.objects.filter(pk__in=gone).delete()
 
 
+MEMBER_KINDS = {
+    "partition_id": "int8",
+    "record_id": "int8",
+    "family_id": "int8",
+    "child_id": "int8",
+    "numerator_mask": "int8",
+    "denominator_mask": "int8",
+    "related_id": "int8",
+    "record_on": "date",
+    "related_on": "date",
+}
+
+
 def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd.DataFrame) -> None:
     KpiMember.objects.filter(partition_id__in=partitions.values()).delete()
     if members.empty:
@@ -440,19 +453,13 @@ def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd
     columns = [c for c in recompute.MEMBER_COLUMNS if c not in ("period_start", "period_end")]
     members = members[["partition_id", *columns]]
     if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        members.to_csv(
-            buffer, header=False, index=False, lineterminator="\n", date_format="%Y-%m-%d"
-        )
-        buffer.seek(0)
+        kinds = [(name, MEMBER_KINDS.get(name, "text")) for name in members.columns]
         table = connection.ops.quote_name(KpiMember._meta.db_table)
         names = ", ".join(connection.ops.quote_name(c) for c in members.columns)
-        text = [*recompute.TEXT_COLUMNS, "related_type", "note"]
-        force = ", ".join(connection.ops.quote_name(c) for c in text)
         with connection.cursor() as cursor:
             cursor.copy_expert(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({force}))",
-                buffer,
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)",
+                io.BytesIO(pgcopy.encode(members, kinds)),
             )
         return
     members = members.assign(
