@@ -18,7 +18,9 @@ def test_rows_of_every_shape_come_back_as_written():
         {
             "id": [1, 2, 3, 4],
             "maybe": pd.array([10, None, 2**40, None], dtype="Int64"),
-            "on": pd.to_datetime(["2026-10-31", None, "1999-12-31", "2000-01-01"]),
+            "on": pd.Series(["2026-10-31", None, "1999-12-31", "2000-01-01"]).astype(
+                "datetime64[ns]"
+            ),
             "code": pd.Categorical(["NORTH", "", "Zoë’s team", "NORTH"]),
             "note": ["", "x", None, "longer note"],
         }
@@ -26,7 +28,8 @@ def test_rows_of_every_shape_come_back_as_written():
     kinds = [("id", "int8"), ("maybe", "int8"), ("on", "date"), ("code", "text"), ("note", "text")]
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE copied (id bigint, maybe bigint, on_ date, code text, note text)"
+            "CREATE TEMPORARY TABLE copied "
+            "(id bigint, maybe bigint, on_ date, code text, note text)"
         )
         cursor.copy_expert(
             "COPY copied (id, maybe, on_, code, note) FROM STDIN WITH (FORMAT binary)",
