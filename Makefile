@@ -10,7 +10,7 @@ BENCH_DIR ?= var/bench-ssd
 BENCH_API_SECONDS ?= 30
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test lint bench bench-import bench-api install install-dev migrate assets clean
+.PHONY: run demo test lint bench bench-import bench-api bench-report install install-dev migrate assets clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -86,7 +86,11 @@ bench-api: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m cases.api.bench --duration $(BENCH_API_SECONDS)
 
-bench: bench-import bench-api
+## make bench-report: the full KPI and PbR recompute on the 1,000,000-child set, beside the COPY floor
+bench-report: install
+	$(PY) -m reporting.bench --children $(BENCH_CHILDREN) --dir $(BENCH_DIR)
+
+bench: bench-import bench-api bench-report
 
 clean:
 	rm -rf $(VENV) var staticfiles static/build node_modules .pytest_cache .mypy_cache .ruff_cache

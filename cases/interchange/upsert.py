@@ -38,6 +38,7 @@ class Staged:
     ordered: bool
     chunks: list[str]
     rows: list[tuple[Any, ...]]
+    not_compared: Sequence[str] = ("updated_at",)
 
 
 def upsert(
@@ -48,15 +49,17 @@ def upsert(
     conflict: Sequence[str],
     update: Sequence[str],
     ordered: bool = False,
+    not_compared: Sequence[str] = ("updated_at",),
 ) -> None:
     """Insert the frame's rows, or update the stored row with the same ``conflict`` columns.
 
     ``constants`` are columns with one value for every row (timestamps, defaults), sent once
     rather than row by row. ``update`` names the columns an existing row takes from the
-    incoming one; they are compared first, so identical rows are left alone (``updated_at``
-    is set but not compared). Other columns are written on insert only. With ``ordered`` the
-    rows are written in the frame's order, which matters when one row must give up a partly
-    unique value (an open episode being closed) before another takes it.
+    incoming one; they are compared first, so identical rows are left alone (columns in
+    ``not_compared``, ``updated_at`` by default, are set but not compared). Other columns are
+    written on insert only. With ``ordered`` the rows are written in the frame's order, which
+    matters when one row must give up a partly unique value (an open episode being closed)
+    before another takes it.
     """
     write_staged(
         stage(
@@ -67,6 +70,7 @@ def upsert(
             update=update,
             ordered=ordered,
             vendor=connection.vendor,
+            not_compared=not_compared,
         )
     )
 
@@ -80,6 +84,7 @@ def stage(
     update: Sequence[str],
     ordered: bool,
     vendor: str,
+    not_compared: Sequence[str] = ("updated_at",),
 ) -> Staged:
     """Render the rows for ``vendor`` (see ``upsert``); no database access."""
     columns = [str(c) for c in frame.columns]
@@ -102,7 +107,9 @@ def stage(
                 missing |= values[column].eq("")
             values[column] = values[column].where(~missing, None)
         rows = list(values.itertuples(index=False, name=None))
-    return Staged(model, columns, constants, conflict, update, ordered, chunks, rows)
+    return Staged(
+        model, columns, constants, conflict, update, ordered, chunks, rows, tuple(not_compared)
+    )
 
 
 def write_staged(staged: Staged) -> None:
@@ -123,8 +130,8 @@ def _set_clause(update: Sequence[str]) -> str:
     return ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in update)
 
 
-def _compared(update: Sequence[str]) -> list[str]:
-    return [c for c in update if c != "updated_at"]
+def _compared(staged: Staged) -> list[str]:
+    return [c for c in staged.update if c not in staged.not_compared]
 
 
 def _not_null_text_columns(model: type[models.Model]) -> set[str]:
@@ -144,7 +151,7 @@ def _write_postgresql(staged: Staged) -> None:
     fields = {str(f.column): f for f in model._meta.concrete_fields}
     constant_values = "".join(f", CAST(%s AS {fields[c].db_type(connection)})" for c in constants)
     inserted = ", ".join(_q(c) for c in [*staged.columns, *constants])
-    compared = _compared(staged.update)
+    compared = _compared(staged)
     not_null = [c for c in staged.columns if c in _not_null_text_columns(model)]
     force = f", FORCE_NOT_NULL ({', '.join(_q(c) for c in not_null)})" if not_null else ""
     with connection.cursor() as cursor:
@@ -173,9 +180,7 @@ def _write_postgresql(staged: Staged) -> None:
 def _write_executemany(staged: Staged) -> None:
     table = _q(staged.model._meta.db_table)
     columns = [*staged.columns, *staged.constants]
-    changed = " OR ".join(
-        f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged.update)
-    )
+    changed = " OR ".join(f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged))
     sql = (
         f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names are ours
         f"VALUES ({', '.join(['%s'] * len(columns))}) "

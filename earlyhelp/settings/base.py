@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -212,6 +213,18 @@ SPECTACULAR_SETTINGS = {
 CELERY_BEAT_SCHEDULE["partner-follow-up-sweep"] = {
     "task": "cases.partner_follow_up_sweep",
     "schedule": 60.0,
+}
+# Reporting: the nightly full recompute (after midnight, when the day's records are in), and a
+# sweep that fails runs whose worker died so they can be rerun.
+REPORT_NIGHTLY_HOUR = int(os.environ.get("REPORT_NIGHTLY_HOUR", "2"))
+REPORT_RUN_STALE_SECONDS = int(os.environ.get("REPORT_RUN_STALE_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["reporting-nightly-recompute"] = {
+    "task": "reporting.nightly_recompute",
+    "schedule": crontab(hour=REPORT_NIGHTLY_HOUR, minute=0),
+}
+CELERY_BEAT_SCHEDULE["reporting-abandon-stale-runs"] = {
+    "task": "reporting.report_runs_abandon_stale",
+    "schedule": 10 * 60.0,
 }
 CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
     "task": "cases.idempotency_records_purge",

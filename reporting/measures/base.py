@@ -285,16 +285,7 @@ def summarise(
         else pd.DataFrame(columns=[*_KEYS, "numerator", "denominator"])
     )
 
-    labels = [period.label for period in periods]
-    cells = pd.concat(
-        [
-            pd.DataFrame({"period": labels, "breakdown": ALL, "breakdown_value": ALL}),
-            counts[["period", "breakdown", "breakdown_value"]],
-        ],
-        ignore_index=True,
-    ).drop_duplicates()
-    grid = cells.merge(pd.DataFrame({"category": names}), how="cross")
-    results = grid.merge(counts, on=_KEYS, how="left")
+    results = full_grid(counts, periods=periods, categories=names)
     results["numerator"] = results["numerator"].fillna(0).astype("Int64")
     results["denominator"] = results["denominator"].fillna(0).astype("Int64")
     is_rate = results["category"].map({c.name: c.rate for c in categories}).astype(bool)
@@ -308,6 +299,24 @@ def summarise(
         breakdowns=breakdowns,
         extra=extra,
     )
+
+
+def full_grid(
+    counts: pd.DataFrame, *, periods: Sequence[Period], categories: Sequence[str]
+) -> pd.DataFrame:
+    """``counts`` on the grid every measure reports: each period × category has an "all" row,
+    and a breakdown value seen in a period gets every category (missing counts are NaN)."""
+    cells = pd.concat(
+        [
+            pd.DataFrame(
+                {"period": [p.label for p in periods], "breakdown": ALL, "breakdown_value": ALL}
+            ),
+            counts[["period", "breakdown", "breakdown_value"]],
+        ],
+        ignore_index=True,
+    ).drop_duplicates()
+    grid = cells.merge(pd.DataFrame({"category": list(categories)}), how="cross")
+    return grid.merge(counts, on=_KEYS, how="left")
 
 
 def finish_results(
@@ -380,3 +389,53 @@ def finish_members(
 def merge_stats(results: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     """Results with the statistics of their group added (NaN where the group is empty)."""
     return results.merge(stats, on=_KEYS, how="left")
+
+
+def as_records(frame: pd.DataFrame, id_column: str, record_type: str) -> pd.DataFrame:
+    """Rows of ``frame`` as drill-down records: the id column becomes ``record_id``."""
+    return frame.rename(columns={id_column: "record_id"}).assign(record_type=record_type)
+
+
+def measure_result(
+    members: pd.DataFrame,
+    *,
+    measure: str,
+    params: MeasureParams,
+    periods: Sequence[Period],
+    categories: Sequence[Category],
+    details: Sequence[str] = (),
+    unit: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> MeasureResult:
+    """What every measure ends with: its members counted by ``summarise`` over the params'
+    breakdowns, the params as stored, and the drill-down in standard column order."""
+    results = summarise(
+        members,
+        measure=measure,
+        periods=periods,
+        categories=categories,
+        breakdowns=params.breakdowns,
+        unit=unit,
+        extra=extra,
+    )
+    return MeasureResult(
+        measure,
+        params.to_dict(),
+        results,
+        finish_members(members, measure=measure, breakdowns=params.breakdowns, details=details),
+    )
+
+
+def with_stats(
+    results: pd.DataFrame,
+    members: pd.DataFrame,
+    *,
+    breakdowns: Sequence[str],
+    value: str,
+    stats: dict[str, str],
+) -> pd.DataFrame:
+    """``results`` with statistics of a member column per line (NaN where there are none)."""
+    if members.empty:
+        return results.assign(**dict.fromkeys(stats, float("nan")))
+    table = group_stats(members, breakdowns=breakdowns, value=value, stats=stats)
+    return merge_stats(results, table)

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .base import (
-    ALL,
     MeasureParams,
     MeasureResult,
+    as_records,
     distinct,
     finish_members,
     finish_results,
+    full_grid,
     groups_of,
     member_rows,
     ratio,
@@ -46,7 +47,11 @@ def practitioner_key(episodes: pd.DataFrame) -> pd.Series:
 
 
 def c1_caseload(
-    episodes: pd.DataFrame, *, periods: Sequence[Period], params: C1Params | None = None
+    episodes: pd.DataFrame,
+    *,
+    periods: Sequence[Period],
+    teams: pd.DataFrame | None = None,
+    params: C1Params | None = None,
 ) -> MeasureResult:
     """C1: at the end of each period, episodes still open, counted per lead practitioner.
 
@@ -59,6 +64,12 @@ def c1_caseload(
 
     Team and locality are the episode's team and the team's locality (``team_locality``),
     falling back to ``locality`` when the episode has no team.
+
+    Targets: ``teams`` (team, caseload_target) sets each team's own target; an episode with no
+    team, or a team not listed, has ``params.target``. A practitioner is over target when their
+    caseload in the line exceeds the lowest target of the teams their open episodes there
+    belong to. The ``target`` column is the team's on team lines, the practitioner's on
+    practitioner lines and ``params.target`` elsewhere.
     """
     params = params or C1Params()
     episodes = prepare_episodes(episodes)
@@ -67,7 +78,17 @@ def c1_caseload(
     episodes = episodes.assign(
         lead_practitioner=practitioner_key(episodes), locality=locality.astype("category")
     )
-    episodes = slim(episodes, EPISODE_KEYS, EPISODE_DATES, params.breakdowns, ["lead_practitioner"])
+    targets = _team_targets(teams, params.target)
+    episodes = episodes.assign(
+        caseload_target=episodes["team"].astype("object").map(targets).fillna(params.target)
+    )
+    episodes = slim(
+        episodes,
+        EPISODE_KEYS,
+        EPISODE_DATES,
+        params.breakdowns,
+        ["lead_practitioner", "team", "caseload_target"],
+    )
     labels = pd.CategoricalDtype([period.label for period in periods])
     snapshots = []
     for number, period in enumerate(periods):
@@ -77,7 +98,7 @@ def c1_caseload(
         snapshots.append(part.assign(period=pd.Categorical.from_codes(codes, dtype=labels)))
     open_now = pd.concat(snapshots, ignore_index=True) if snapshots else episodes.assign(period="")
     allocated = open_now["lead_practitioner"].notna()
-    base = open_now.rename(columns={"episode_id": "record_id"}).assign(record_type="episode")
+    base = as_records(open_now, "episode_id", "episode")
     members = pd.concat(
         [
             member_rows(base[allocated], category="caseload", in_numerator=True),
@@ -97,19 +118,7 @@ def c1_caseload(
         ],
         ignore_index=True,
     )
-    cells = pd.concat(
-        [
-            pd.DataFrame(
-                {"period": [p.label for p in periods], "breakdown": ALL, "breakdown_value": ALL}
-            ),
-            counts[["period", "breakdown", "breakdown_value"]],
-        ],
-        ignore_index=True,
-    ).drop_duplicates()
-    grid = cells.merge(pd.DataFrame({"category": C1_CATEGORIES}), how="cross")
-    results = grid.merge(
-        counts, on=["period", "breakdown", "breakdown_value", "category"], how="left"
-    )
+    results = full_grid(counts, periods=periods, categories=C1_CATEGORIES)
     is_caseload = results["category"] == "caseload"
     results["numerator"] = results["numerator"].fillna(0).astype("Int64")
     results["denominator"] = results["denominator"].fillna(0).astype("Int64").where(is_caseload)
@@ -118,7 +127,7 @@ def c1_caseload(
     results["practitioners_over_target"] = (
         results["practitioners_over_target"].fillna(0).astype("Int64").where(is_caseload)
     )
-    results["target"] = np.where(is_caseload, params.target, np.nan)
+    results["target"] = _line_targets(results, members, targets, params).where(is_caseload)
     results = finish_results(
         results,
         measure="C1",
@@ -126,7 +135,7 @@ def c1_caseload(
         categories=C1_CATEGORIES,
         breakdowns=params.breakdowns,
     )
-    details = ["lead_practitioner", "started_on"]
+    details = ["lead_practitioner", "started_on", "caseload_target"]
     return MeasureResult(
         "C1",
         params.to_dict(),
@@ -138,6 +147,44 @@ def c1_caseload(
             details=details,
         ),
     )
+
+
+def _team_targets(teams: pd.DataFrame | None, default: int) -> dict[str, int]:
+    if teams is None or teams.empty:
+        return {}
+    known = teams.dropna(subset=["team"])
+    targets = pd.to_numeric(known["caseload_target"], errors="coerce").fillna(default)
+    return dict(zip(known["team"].astype(str), targets.astype("int64"), strict=True))
+
+
+def _line_targets(
+    results: pd.DataFrame, members: pd.DataFrame, targets: dict[str, int], params: C1Params
+) -> pd.Series:
+    """The target shown on each result line (see ``c1_caseload``)."""
+    line = pd.Series(float(params.target), index=results.index)
+    on_team = results["breakdown"] == "team"
+    line[on_team] = (
+        results.loc[on_team, "breakdown_value"].map(targets).fillna(params.target).astype(float)
+    )
+    on_worker = results["breakdown"] == "lead_practitioner"
+    if on_worker.any():
+        allocated = members[members["category"] == "caseload"]
+        lowest = (
+            allocated.assign(
+                period=allocated["period"].astype(str),
+                worker=allocated["lead_practitioner"].astype(str),
+            )
+            .groupby(["period", "worker"])["caseload_target"]
+            .min()
+        )
+        keys = pd.MultiIndex.from_arrays(
+            [
+                results.loc[on_worker, "period"].astype(str),
+                results.loc[on_worker, "breakdown_value"].astype(str),
+            ]
+        )
+        line[on_worker] = lowest.reindex(keys).fillna(params.target).to_numpy(dtype=float)
+    return line
 
 
 def _caseloads(allocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
@@ -165,6 +212,7 @@ def _caseloads(allocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
     run[order] = np.cumsum(changes) - 1
     shared = np.bincount(run)[run] > 1 if len(run) else np.zeros(0, dtype=bool)
     repeated = np.flatnonzero(shared)
+    row_targets = allocated["caseload_target"].to_numpy(dtype="int64")
     parts = []
     for groups, inverse in groups_of(allocated, params.breakdowns):
         keep = ~shared
@@ -173,6 +221,8 @@ def _caseloads(allocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
             keep[repeated[~pairs.duplicated().to_numpy()]] = True
         worker_codes, keys = pd.factorize(inverse[keep].astype("int64") * n_workers + workers[keep])
         caseload = np.bincount(worker_codes)
+        worker_target = np.full(len(caseload), np.iinfo("int64").max, dtype="int64")
+        np.minimum.at(worker_target, worker_codes, row_targets[keep])
         group = np.asarray(keys) // n_workers
         size = len(groups)
         largest = np.zeros(size, dtype="int64")
@@ -183,7 +233,7 @@ def _caseloads(allocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
                 denominator=np.bincount(group, minlength=size),
                 max_caseload=largest,
                 practitioners_over_target=np.bincount(
-                    group, weights=caseload > params.target, minlength=size
+                    group, weights=caseload > worker_target, minlength=size
                 ).astype("int64"),
             )
         )

@@ -12,12 +12,12 @@ from .base import (
     MeasureParams,
     MeasureResult,
     as_categories,
+    as_records,
     ensure_columns,
-    finish_members,
     in_periods,
+    measure_result,
     member_rows,
     require_columns,
-    summarise,
 )
 from .dates import Period, coerce_dates
 
@@ -58,8 +58,8 @@ def f1_referral_conversion(
     received = in_periods(frame, "received_on", periods)
     early_help = received["referral_id"].isin(episodes["referral_id"].dropna())
     csc = received["decision"].isin(params.csc_decisions)
-    base = received.rename(columns={"referral_id": "record_id"}).assign(
-        record_type="referral", led_to_early_help=early_help, led_to_csc=csc
+    base = as_records(received, "referral_id", "referral").assign(
+        led_to_early_help=early_help, led_to_csc=csc
     )
     members = pd.concat(
         [
@@ -70,19 +70,13 @@ def f1_referral_conversion(
         ],
         ignore_index=True,
     )
-    results = summarise(
+    return measure_result(
         members,
         measure="F1",
+        params=params,
         periods=periods,
         categories=F1_CATEGORIES,
-        breakdowns=params.breakdowns,
-    )
-    details = ["received_on", "decision", "led_to_early_help", "led_to_csc"]
-    return MeasureResult(
-        "F1",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="F1", breakdowns=params.breakdowns, details=details),
+        details=["received_on", "decision", "led_to_early_help", "led_to_csc"],
     )
 
 

@@ -12,15 +12,16 @@ from .base import (
     MeasureParams,
     MeasureResult,
     as_categories,
+    as_records,
     ensure_columns,
     finish_members,
-    group_stats,
     in_periods,
+    measure_result,
     member_rows,
-    merge_stats,
     require_columns,
     slim,
     summarise,
+    with_stats,
 )
 from .dates import Period, add_months, coerce_dates
 from .events import EPISODE_DATES, EPISODE_KEYS, prepare_episodes
@@ -38,7 +39,7 @@ END_REASON_CATEGORIES = (
 
 
 def _episode_members(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={"episode_id": "record_id"}).assign(record_type="episode")
+    return as_records(frame, "episode_id", "episode")
 
 
 # --- O1 ------------------------------------------------------------------------------------
@@ -77,19 +78,13 @@ def o1_closure_reasons(
         for name in names
     ]
     members = pd.concat(parts, ignore_index=True) if parts else base.assign(category="")
-    results = summarise(
+    return measure_result(
         members,
         measure="O1",
+        params=params,
         periods=periods,
         categories=[Category(name) for name in names],
-        breakdowns=params.breakdowns,
-    )
-    details = ["ended_on", "end_reason", "closure_category"]
-    return MeasureResult(
-        "O1",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="O1", breakdowns=params.breakdowns, details=details),
+        details=["ended_on", "end_reason", "closure_category"],
     )
 
 
@@ -133,31 +128,22 @@ def o2_duration(
         ],
         ignore_index=True,
     )
-    results = summarise(
+    result = measure_result(
         members,
         measure="O2",
+        params=params,
         periods=periods,
         categories=O2_CATEGORIES,
+        details=["started_on", "ended_on", "weeks_open", "end_reason_category"],
+    )
+    result.results = with_stats(
+        result.results,
+        members[members["category"] == "closed"],
         breakdowns=params.breakdowns,
+        value="weeks_open",
+        stats={"median_weeks": "median", "mean_weeks": "mean"},
     )
-    weeks = members[members["category"] == "closed"]
-    if weeks.empty:
-        results = results.assign(median_weeks=float("nan"), mean_weeks=float("nan"))
-    else:
-        stats = group_stats(
-            weeks,
-            breakdowns=params.breakdowns,
-            value="weeks_open",
-            stats={"median_weeks": "median", "mean_weeks": "mean"},
-        )
-        results = merge_stats(results, stats)
-    details = ["started_on", "ended_on", "weeks_open", "end_reason_category"]
-    return MeasureResult(
-        "O2",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="O2", breakdowns=params.breakdowns, details=details),
-    )
+    return result
 
 
 # --- O3 ------------------------------------------------------------------------------------
@@ -202,7 +188,7 @@ def o3_need_levels(
     else:
         present = pd.concat([needs["level_at_assessment"], needs["level_at_closure"]]).dropna()
         codes = sorted(present.unique())
-    base = closed.rename(columns={"assessment_id": "record_id"}).assign(record_type="assessment")
+    base = as_records(closed, "assessment_id", "assessment")
     categories = []
     parts = []
     for stage in ("at_assessment", "at_closure"):
@@ -266,23 +252,17 @@ def o4_partner_led(
     completed = in_periods(frame[frame["completed_on"].notna()], "completed_on", periods)
     kind = completed["lead_organisation_kind"]
     partner = (kind.notna() & ~kind.isin(params.council_kinds)).astype(bool)
-    members = completed.rename(columns={"assessment_id": "record_id"}).assign(
-        record_type="assessment"
-    )
-    members = member_rows(members, category="rate", in_numerator=partner)
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(
+            as_records(completed, "assessment_id", "assessment"),
+            category="rate",
+            in_numerator=partner,
+        ),
         measure="O4",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
-    )
-    details = ["completed_on", "lead_organisation_id", "lead_organisation_kind"]
-    return MeasureResult(
-        "O4",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="O4", breakdowns=params.breakdowns, details=details),
+        details=["completed_on", "lead_organisation_id", "lead_organisation_kind"],
     )
 
 

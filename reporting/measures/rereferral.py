@@ -16,15 +16,14 @@ from .base import (
     MeasureParams,
     MeasureResult,
     as_categories,
+    as_records,
     ensure_columns,
-    finish_members,
-    group_stats,
     in_periods,
+    measure_result,
     member_rows,
-    merge_stats,
     require_columns,
     slim,
-    summarise,
+    with_stats,
 )
 from .dates import Period, add_months, coerce_dates, shift_month, working_days_after
 from .events import (
@@ -40,11 +39,10 @@ from .events import (
 
 CSC_KINDS = ("referral", "cin_plan", "cp_plan", "cla")
 CSC_SOURCES = ("step_up", "front_door_or_other")
-_EPISODE_MEMBER = {"episode_id": "record_id"}
 
 
 def _episode_members(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns=_EPISODE_MEMBER).assign(record_type="episode")
+    return as_records(frame, "episode_id", "episode")
 
 
 def _csc_source(source: pd.Series) -> pd.Series:
@@ -107,22 +105,14 @@ def rr1_csc_referral_after_closure(
         related_id=found["referral_csc_id"].where(counts).astype("Int64"),
         related_on=found["referral_on"].where(counts),
     )
-    members = member_rows(members, category="rate", in_numerator=counts)
-    breakdowns = params.breakdowns
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(members, category="rate", in_numerator=counts),
         measure="RR1",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=breakdowns,
+        details=["closed_on", "related_type", "related_id", "related_on"],
         extra={"target": params.target, "lower_is_better": True},
-    )
-    details = ["closed_on", "related_type", "related_id", "related_on"]
-    return MeasureResult(
-        "RR1",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="RR1", breakdowns=breakdowns, details=details),
     )
 
 
@@ -201,18 +191,13 @@ def rr2_reopened_after_closure(
         "related_id",
         "related_on",
     ]
-    results = summarise(
+    return measure_result(
         members,
         measure="RR2",
+        params=params,
         periods=periods,
         categories=RR2_CATEGORIES,
-        breakdowns=params.breakdowns,
-    )
-    return MeasureResult(
-        "RR2",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="RR2", breakdowns=params.breakdowns, details=details),
+        details=details,
     )
 
 
@@ -431,18 +416,13 @@ def rr3_step_down_status(
         "related_id",
         "related_on",
     ]
-    results = summarise(
+    return measure_result(
         members,
         measure="RR3",
+        params=params,
         periods=periods,
         categories=RR3_CATEGORIES,
-        breakdowns=params.breakdowns,
-    )
-    return MeasureResult(
-        "RR3",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="RR3", breakdowns=params.breakdowns, details=details),
+        details=details,
     )
 
 
@@ -495,29 +475,21 @@ def rr4_csc_rereferral(
         events = events.merge(person_families(memberships), on="child_id", how="left")
     events = as_categories(events, params.breakdowns)
     referrals = in_periods(events, "referral_on", periods)
-    members = referrals.rename(columns={"csc_id": "record_id"}).assign(
-        record_type="csc_involvement",
+    members = as_records(referrals, "csc_id", "csc_involvement").assign(
         related_type=pd.Series("csc_involvement", index=referrals.index).where(
             referrals["rereferral"]
         ),
         related_id=referrals["previous_id"].where(referrals["rereferral"]).astype("Int64"),
         related_on=referrals["previous_on"].where(referrals["rereferral"]),
     )
-    members = member_rows(members, category="rate", in_numerator=members["rereferral"])
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(members, category="rate", in_numerator=members["rereferral"]),
         measure="RR4",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
+        details=["referral_on", "kind", "source", "related_type", "related_id", "related_on"],
         extra={"lower_is_better": True},
-    )
-    details = ["referral_on", "kind", "source", "related_type", "related_id", "related_on"]
-    return MeasureResult(
-        "RR4",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="RR4", breakdowns=params.breakdowns, details=details),
     )
 
 
@@ -554,21 +526,14 @@ def rr5_early_help_rereferral(
         related_id=found["previous_episode_id"].where(rereferral).astype("Int64"),
         related_on=found["previous_on"].where(rereferral),
     )
-    members = member_rows(members, category="rate", in_numerator=rereferral)
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(members, category="rate", in_numerator=rereferral),
         measure="RR5",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
+        details=["started_on", "related_type", "related_id", "related_on"],
         extra={"lower_is_better": True},
-    )
-    details = ["started_on", "related_type", "related_id", "related_on"]
-    return MeasureResult(
-        "RR5",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="RR5", breakdowns=params.breakdowns, details=details),
     )
 
 
@@ -608,10 +573,7 @@ def esc_steps(
     accepted = accepted.assign(
         turnaround_working_days=working_days_after(accepted["requested_on"], accepted["decided_on"])
     )
-    steps = in_periods(accepted, "decided_on", periods).rename(
-        columns={"transition_id": "record_id"}
-    )
-    steps = steps.assign(record_type="transition")
+    steps = as_records(in_periods(accepted, "decided_on", periods), "transition_id", "transition")
     parts = []
     for direction in ("step_up", "step_down"):
         mine = steps[steps["direction"] == direction]
@@ -626,36 +588,26 @@ def esc_steps(
                 )
             )
     members = pd.concat(parts, ignore_index=True)
-    results = summarise(
+    result = measure_result(
         members,
         measure="ESC",
+        params=params,
         periods=periods,
         categories=ESC_CATEGORIES,
-        breakdowns=params.breakdowns,
+        details=["direction", "requested_on", "decided_on", "turnaround_working_days"],
         unit="unit_key",
     )
-    if not members.empty:
-        stats = group_stats(
-            members.assign(turnaround=members["turnaround_working_days"].astype("float64")),
-            breakdowns=params.breakdowns,
-            value="turnaround",
-            stats={
-                "turnaround_median_working_days": "median",
-                "turnaround_mean_working_days": "mean",
-            },
-        )
-        results = merge_stats(results, stats)
-    else:
-        results = results.assign(
-            turnaround_median_working_days=float("nan"), turnaround_mean_working_days=float("nan")
-        )
-    details = ["direction", "requested_on", "decided_on", "turnaround_working_days"]
-    return MeasureResult(
-        "ESC",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="ESC", breakdowns=params.breakdowns, details=details),
+    result.results = with_stats(
+        result.results,
+        members.assign(turnaround=members["turnaround_working_days"].astype("float64")),
+        breakdowns=params.breakdowns,
+        value="turnaround",
+        stats={
+            "turnaround_median_working_days": "median",
+            "turnaround_mean_working_days": "mean",
+        },
     )
+    return result
 
 
 __all__ = [

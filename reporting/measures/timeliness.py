@@ -17,12 +17,12 @@ from .base import (
     MeasureParams,
     MeasureResult,
     as_categories,
+    as_records,
     ensure_columns,
-    finish_members,
     in_periods,
+    measure_result,
     member_rows,
     require_columns,
-    summarise,
 )
 from .dates import Period, coerce_dates, open_at_end_of, working_days_after
 
@@ -71,26 +71,18 @@ def t1_contact_timeliness(
     on_time = _on_time(
         received["received_on"], received["first_contact_on"], params.days, params.day_type
     )
-    members = received.rename(columns={"referral_id": "record_id"}).assign(
-        record_type="referral",
+    members = as_records(received, "referral_id", "referral").assign(
         elapsed_days=elapsed_days(
             received["received_on"], received["first_contact_on"], params.day_type
         ),
     )
-    members = member_rows(members, category="rate", in_numerator=on_time)
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(members, category="rate", in_numerator=on_time),
         measure="T1",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
-    )
-    details = ["received_on", "first_contact_on", "elapsed_days"]
-    return MeasureResult(
-        "T1",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="T1", breakdowns=params.breakdowns, details=details),
+        details=["received_on", "first_contact_on", "elapsed_days"],
     )
 
 
@@ -118,26 +110,18 @@ def t2_assessment_timeliness(
     on_time = _on_time(
         completed["started_on"], completed["completed_on"], params.days, params.day_type
     )
-    members = completed.rename(columns={"assessment_id": "record_id"}).assign(
-        record_type="assessment",
+    members = as_records(completed, "assessment_id", "assessment").assign(
         elapsed_days=elapsed_days(
             completed["started_on"], completed["completed_on"], params.day_type
         ),
     )
-    members = member_rows(members, category="rate", in_numerator=on_time)
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(members, category="rate", in_numerator=on_time),
         measure="T2",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
-    )
-    details = ["started_on", "completed_on", "elapsed_days"]
-    return MeasureResult(
-        "T2",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="T2", breakdowns=params.breakdowns, details=details),
+        details=["started_on", "completed_on", "elapsed_days"],
     )
 
 
@@ -205,22 +189,16 @@ def t3_reviews_overdue(
         parts.append(snapshot.assign(period=period.label, review_due_on=due, _end=end))
     snapshots = pd.concat(parts, ignore_index=True) if parts else plans.assign(period="")
     overdue = (snapshots["review_due_on"] < snapshots["_end"]).fillna(False).astype(bool)
-    members = snapshots.rename(columns={"plan_id": "record_id"}).assign(record_type="plan")
-    members = member_rows(members, category="rate", in_numerator=overdue)
-    results = summarise(
-        members,
+    return measure_result(
+        member_rows(
+            as_records(snapshots, "plan_id", "plan"), category="rate", in_numerator=overdue
+        ),
         measure="T3",
+        params=params,
         periods=periods,
         categories=[Category("rate")],
-        breakdowns=params.breakdowns,
+        details=["started_on", "last_review_on", "review_due_on"],
         extra={"lower_is_better": True},
-    )
-    details = ["started_on", "last_review_on", "review_due_on"]
-    return MeasureResult(
-        "T3",
-        params.to_dict(),
-        results,
-        finish_members(members, measure="T3", breakdowns=params.breakdowns, details=details),
     )
 
 

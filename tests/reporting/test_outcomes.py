@@ -187,6 +187,27 @@ class TestC1:
         assert numbers(line(r, "caseload", breakdown="lead_practitioner", value="ext:W9"))[0] == 1
         assert member_ids(result.members, "caseload") == {1, 2, 3, 4, 5, 7}
 
+    def test_each_team_has_its_own_target(self):
+        # given T1 aims for 2 children per practitioner and T2 for 1; the default is 22
+        teams = pd.DataFrame({"team": ["T1", "T2"], "caseload_target": [2, 1]})
+        result = c1_caseload(self.data(), periods=[month(2024, 3)], teams=teams)
+        r = result.results
+        # then user 1 (3 children in T1) is over T1's 2; W9 and user 2 (1 each) meet T2's 1
+        everyone = line(r, "caseload")
+        assert (everyone["practitioners_over_target"], everyone["target"]) == (1, 22)
+        t1 = line(r, "caseload", breakdown="team", value="T1")
+        t2 = line(r, "caseload", breakdown="team", value="T2")
+        assert (t1["target"], t1["practitioners_over_target"]) == (2, 1)
+        assert (t2["target"], t2["practitioners_over_target"]) == (1, 0)
+        worker = line(r, "caseload", breakdown="lead_practitioner", value="user:1")
+        assert worker["target"] == 2
+
+    def test_a_team_target_of_one_flags_two_children(self):
+        teams = pd.DataFrame({"team": ["T1", "T2"], "caseload_target": [3, 0]})
+        result = c1_caseload(self.data(), periods=[month(2024, 3)], teams=teams)
+        # user 1 has exactly T1's 3 (not over); W9 and user 2 have 1 > T2's 0
+        assert line(result.results, "caseload")["practitioners_over_target"] == 2
+
     def test_no_open_episodes(self):
         result = c1_caseload(self.data(), periods=[month(2023, 12)])
         assert numbers(line(result.results, "caseload")) == (0, 0, None)

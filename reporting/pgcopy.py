@@ -1,0 +1,96 @@
+"""PostgreSQL's binary COPY format, built from whole columns with numpy.
+
+A recompute writes millions of drill-down rows. Rendering them as CSV (``DataFrame.to_csv``)
+cost a third of the run's CPU; the binary format needs no rendering at all for numbers and
+dates, only their bytes. Its rows are a field count, then per field a length (-1 for NULL) and
+the value, so a row's width depends on which fields are NULL and how long its texts are. Rows
+are therefore grouped by that shape — few groups in practice, since texts are short codes — and
+each group is one numpy structured array written with a single ``tobytes()``. Row order does
+not matter to a table.
+
+Types: ``int8`` (bigint), ``date`` (days since 2000-01-01) and ``text`` (varchar, UTF-8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+TRAILER = (-1).to_bytes(2, "big", signed=True)
+POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
+_WIDTH = {"int8": 8, "date": 4}
+_DTYPE = {"int8": ">i8", "date": ">i4"}
+
+
+class _Column:
+    """One column ready to encode: per-row values (or text codes), NULL flags, widths."""
+
+    def __init__(self, series: pd.Series, kind: str) -> None:
+        self.kind = kind
+        self.null = series.isna().to_numpy(dtype=bool)
+        if kind == "int8":
+            self.values = series.astype("Int64").fillna(0).to_numpy(dtype="int64")
+            self.width = np.where(self.null, -1, 8)
+        elif kind == "date":
+            days = pd.to_datetime(series).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            offset = (days - POSTGRES_EPOCH).astype("int64")
+            self.values = np.where(self.null, 0, offset).astype("int32")
+            self.width = np.where(self.null, -1, 4)
+        elif kind == "text":
+            codes, labels = pd.factorize(series.astype("object"), use_na_sentinel=True)
+            encoded = [str(label).encode() for label in labels]
+            longest = max((len(b) for b in encoded), default=1) or 1
+            self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
+            self.codes = np.where(codes < 0, 0, codes)
+            lengths = np.array([len(b) for b in encoded] or [0], dtype="int64")
+            self.width = np.where(self.null, -1, lengths[self.codes])
+        else:
+            raise ValueError(f"Unknown column kind {kind!r}")
+
+    def fill(self, target: np.ndarray, name: str, rows: np.ndarray) -> None:
+        if self.kind == "text":
+            target[name] = self.labels[self.codes[rows]]
+        else:
+            target[name] = self.values[rows]
+
+
+def encode(frame: pd.DataFrame, kinds: Sequence[tuple[str, str]]) -> bytes:
+    """The frame's named columns as a complete binary COPY stream (header to trailer)."""
+    columns = [_Column(frame[name], kind) for name, kind in kinds]
+    if len(frame) == 0:
+        return HEADER + TRAILER
+    widths = np.stack([column.width for column in columns], axis=1)
+    varying = [i for i in range(widths.shape[1]) if widths[:, i].min() != widths[:, i].max()]
+    if varying:
+        _, first, group = np.unique(
+            widths[:, varying], axis=0, return_index=True, return_inverse=True
+        )
+        shapes = widths[first]
+    else:
+        shapes, group = widths[:1], np.zeros(len(frame), dtype="int64")
+    group = group.reshape(-1)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(shapes) + 1))
+    chunks = [HEADER]
+    count = np.int16(len(columns))
+    for number, shape in enumerate(shapes):
+        rows = order[bounds[number] : bounds[number + 1]]
+        fields: list[tuple[str, Any]] = [("n", ">i2")]
+        for index, (column, width) in enumerate(zip(columns, shape, strict=True)):
+            fields.append((f"l{index}", ">i4"))
+            if width > 0:
+                kind = _DTYPE.get(column.kind, f"S{int(width)}")
+                fields.append((f"v{index}", kind))
+        block = np.empty(len(rows), dtype=np.dtype(fields))
+        block["n"] = count
+        for index, (column, width) in enumerate(zip(columns, shape, strict=True)):
+            block[f"l{index}"] = width
+            if width > 0:
+                column.fill(block, f"v{index}", rows)
+        chunks.append(block.tobytes())
+    chunks.append(TRAILER)
+    return b"".join(chunks)

@@ -1,0 +1,329 @@
+"""What a recompute computes: the periods, the partitions workers share, every measure with its
+parameters, and the turning of a ``MeasureResult`` into the rows ``KpiValue`` and ``KpiMember``
+store. Pure pandas over ``ReportingData``; the writing is in ``reporting.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reporting import measures as m
+from reporting.measures.base import MeasureResult
+from reporting.measures.dates import Period, months, reporting_year, shift_month
+from reporting.selectors import ReportingData
+
+DEFAULT_MONTHS = 24
+# Measures whose cohort tables councils report by year as well as by month.
+YEARLY = ("RR2", "RR3")
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One task's share of a run: the measures over some periods, or the PbR scan."""
+
+    key: str
+    kind: str  # "periods" or "pbr"
+    months: tuple[Period, ...] = ()
+    years: tuple[Period, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "months": [p.to_dict() for p in self.months],
+            "years": [p.to_dict() for p in self.years],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Partition:
+        def periods(items: list[dict[str, str]]) -> tuple[Period, ...]:
+            return tuple(
+                Period(
+                    dt.date.fromisoformat(item["start"]),
+                    dt.date.fromisoformat(item["end"]),
+                    item["label"],
+                )
+                for item in items
+            )
+
+        return cls(data["key"], data["kind"], periods(data["months"]), periods(data["years"]))
+
+
+def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Partition]:
+    """The monthly series ending with the cut-off's month, split by reporting year (each part
+    also computing the yearly cohort tables of its year), then the PbR scan."""
+    first = shift_month(cutoff.replace(day=1), -(month_count - 1))
+    series = months(first, cutoff)
+    by_year: dict[int, list[Period]] = {}
+    for period in series:
+        start_year = period.start.year if period.start.month >= 4 else period.start.year - 1
+        by_year.setdefault(start_year, []).append(period)
+    parts = [
+        Partition(reporting_year(year).label, "periods", tuple(items), (reporting_year(year),))
+        for year, items in sorted(by_year.items())
+    ]
+    return [*parts, Partition("pbr", "pbr")]
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+Compute = Callable[[ReportingData, Sequence[Period]], MeasureResult]
+
+
+def _team_targets(data: ReportingData) -> pd.DataFrame:
+    return data.teams[["team", "caseload_target"]]
+
+
+MEASURES: dict[str, Compute] = {
+    "RR1": lambda d, p: m.rr1_csc_referral_after_closure(d.episodes, d.csc, periods=p),
+    "RR2": lambda d, p: m.rr2_reopened_after_closure(d.episodes, d.csc, periods=p),
+    "RR3": lambda d, p: m.rr3_step_down_status(
+        d.episodes, d.csc, periods=p, transitions=d.transitions
+    ),
+    "RR4": lambda d, p: m.rr4_csc_rereferral(d.csc, periods=p, memberships=d.memberships),
+    "RR5": lambda d, p: m.rr5_early_help_rereferral(d.episodes, periods=p),
+    "ESC": lambda d, p: m.esc_steps(d.transitions, periods=p),
+    "T1": lambda d, p: m.t1_contact_timeliness(d.referrals, periods=p),
+    "T2": lambda d, p: m.t2_assessment_timeliness(d.assessments, periods=p),
+    "T3": lambda d, p: m.t3_reviews_overdue(d.plans, d.reviews, periods=p),
+    "O1": lambda d, p: m.o1_closure_reasons(d.episodes, periods=p),
+    "O2": lambda d, p: m.o2_duration(d.episodes, periods=p),
+    "O3": lambda d, p: m.o3_need_levels(d.assessments, d.needs, periods=p, levels=d.levels),
+    "O4": lambda d, p: m.o4_partner_led(d.assessments, periods=p),
+    "C1": lambda d, p: m.c1_caseload(d.episodes, periods=p, teams=_team_targets(d)),
+    "F1": lambda d, p: m.f1_referral_conversion(d.referrals, d.episodes, periods=p),
+}
+
+# The member column that dates each record, and a short column shown beside it.
+RECORD_ON = {
+    "RR1": "closed_on",
+    "RR2": "closed_on",
+    "RR3": "step_down_on",
+    "RR4": "referral_on",
+    "RR5": "started_on",
+    "ESC": "decided_on",
+    "T1": "received_on",
+    "T2": "completed_on",
+    "T3": "review_due_on",
+    "O1": "ended_on",
+    "O2": "ended_on",
+    "O3": "closed_on",
+    "O4": "completed_on",
+    "C1": "started_on",
+    "F1": "received_on",
+}
+NOTE = {
+    "RR2": "destination",
+    "RR3": "status",
+    "RR4": "kind",
+    "ESC": "direction",
+    "O1": "closure_category",
+    "O2": "end_reason_category",
+    "O4": "lead_organisation_kind",
+    "F1": "decision",
+}
+TEXT_COLUMNS = {
+    "locality": "locality",
+    "team": "team",
+    "service": "service",
+    "source": "source",
+    "practitioner": "lead_practitioner",
+}
+VALUE_COLUMNS = [
+    "measure",
+    "params_hash",
+    "params",
+    "period_label",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+    "category",
+    "category_bit",
+    "numerator",
+    "denominator",
+    "value",
+    "extra",
+]
+MEMBER_COLUMNS = [
+    "period_start",
+    "period_end",
+    "record_type",
+    "record_id",
+    "family_id",
+    "child_id",
+    "numerator_mask",
+    "denominator_mask",
+    *TEXT_COLUMNS,
+    "record_on",
+    "related_type",
+    "related_id",
+    "related_on",
+    "note",
+]
+_RESULT_FIXED = {
+    "measure",
+    "period",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+    "category",
+    "numerator",
+    "denominator",
+    "value",
+}
+
+
+def _json_plain(value: Any) -> Any:
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return float(value)
+    return value
+
+
+def value_rows(result: MeasureResult) -> pd.DataFrame:
+    """``KpiValue`` columns from a result: extras (target, medians…) become the JSON column,
+    each category gets its bit (its place in the measure's line order)."""
+    results = result.results
+    digest = params_hash(result.params)
+    bits = {name: bit for bit, name in enumerate(pd.unique(results["category"]))}
+    if len(bits) > 52:  # masks are summed in float64 (exact below 2**53)
+        raise ValueError(f"{result.measure} has more lines than a member mask can hold")
+    extras = [c for c in results.columns if c not in _RESULT_FIXED]
+    if extras:
+        records = results[extras].astype(object).where(results[extras].notna(), None)
+        extra = [
+            json.dumps({k: _json_plain(v) for k, v in row.items() if v is not None})
+            for row in records.to_dict("records")
+        ]
+    else:
+        extra = ["{}"] * len(results)
+    return pd.DataFrame(
+        {
+            "measure": result.measure,
+            "params_hash": digest,
+            "params": json.dumps(result.params, sort_keys=True),
+            "period_label": results["period"].astype(str).to_numpy(),
+            "period_start": pd.to_datetime(results["period_start"]).dt.date.to_numpy(),
+            "period_end": pd.to_datetime(results["period_end"]).dt.date.to_numpy(),
+            "breakdown": results["breakdown"].astype(str).to_numpy(),
+            "breakdown_value": results["breakdown_value"].astype(str).str.slice(0, 100).to_numpy(),
+            "category": results["category"].astype(str).to_numpy(),
+            "category_bit": results["category"].map(bits).astype("int64").to_numpy(),
+            "numerator": results["numerator"].astype("Int64").array,
+            "denominator": results["denominator"].astype("Int64").array,
+            "value": results["value"].astype("float64").round(1).to_numpy(),
+            "extra": extra,
+        }
+    )[VALUE_COLUMNS]
+
+
+def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFrame:
+    """One ``KpiMember`` row per record per period: the categories it counts in become bits.
+
+    Millions of rows at a large council, so everything is done on integer codes and whole
+    columns: dates stay ``datetime64``, text stays categorical until it is written.
+    """
+    members = result.members
+    if members.empty:
+        return pd.DataFrame(columns=MEMBER_COLUMNS)
+    bits = {name: bit for bit, name in enumerate(pd.unique(result.results["category"].astype(str)))}
+    category_codes, categories = pd.factorize(members["category"].astype(str))
+    category_bits = np.array([bits[str(name)] for name in categories], dtype="int64")
+    weight = np.left_shift(np.int64(1), category_bits[category_codes]).astype("float64")
+    period_codes, labels = pd.factorize(members["period"].astype(str))
+    type_codes, types = pd.factorize(members["record_type"].astype(str))
+    record_ids = members["record_id"].to_numpy(dtype="int64")
+    width = int(record_ids.max()) + 1
+    key = (period_codes.astype("int64") * len(types) + type_codes) * width + record_ids
+    group, _ = pd.factorize(key)
+    first = np.unique(group, return_index=True)[1]  # group g first appears at first[g]
+    size = len(first)
+    # One row per record per category, and bits below 2**53, so summing is or-ing exactly.
+    numerator = np.bincount(
+        group,
+        weights=np.where(members["in_numerator"].to_numpy(dtype=bool), weight, 0),
+        minlength=size,
+    ).astype("int64")
+    denominator = np.bincount(
+        group,
+        weights=np.where(members["in_denominator"].to_numpy(dtype=bool), weight, 0),
+        minlength=size,
+    ).astype("int64")
+    head = members.iloc[first].reset_index(drop=True)
+    by_label = {period.label: period for period in periods}
+    starts = np.array(
+        [np.datetime64(by_label[str(x)].start) for x in labels], dtype="datetime64[ns]"
+    )
+    ends = np.array([np.datetime64(by_label[str(x)].end) for x in labels], dtype="datetime64[ns]")
+    head_periods = period_codes[first]
+
+    def column(name: str | None) -> pd.Series:
+        if name is None or name not in head.columns:
+            return pd.Series(pd.NA, index=head.index, dtype="object")
+        return head[name]
+
+    def text(name: str | None) -> pd.Series:
+        values = column(name)
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype("object").where(values.notna(), None).astype("category")
+        categories = [str(c)[:100] for c in values.cat.categories]
+        values = values.cat.rename_categories(categories) if categories else values
+        if "" not in values.cat.categories:
+            values = values.cat.add_categories("")
+        return values.fillna("")
+
+    def dates(name: str | None) -> pd.Series:
+        values = column(name)
+        if values.isna().all():
+            return pd.Series(pd.NaT, index=head.index, dtype="datetime64[ns]")
+        return pd.to_datetime(values).astype("datetime64[ns]")
+
+    frame = pd.DataFrame(
+        {
+            "period_start": starts[head_periods],
+            "period_end": ends[head_periods],
+            "record_type": types[type_codes[first]],
+            "record_id": record_ids[first],
+            "family_id": column("family_id").astype("Int64"),
+            "child_id": column("child_id").astype("Int64"),
+            "numerator_mask": numerator,
+            "denominator_mask": denominator,
+        }
+    )
+    for target, source in TEXT_COLUMNS.items():
+        frame[target] = text(source)
+    frame["record_on"] = dates(RECORD_ON.get(result.measure))
+    frame["related_type"] = text("related_type")
+    frame["related_id"] = column("related_id").astype("Int64")
+    frame["related_on"] = dates("related_on")
+    frame["note"] = text(NOTE.get(result.measure))
+    return frame[MEMBER_COLUMNS]
+
+
+def compute_periods(
+    data: ReportingData, partition: Partition, measures: Sequence[str] | None = None
+) -> Iterator[tuple[MeasureResult, list[Period]]]:
+    """Every measure over the partition's months (the yearly ones over its years too), one
+    at a time, so a caller can store each before the next is computed."""
+    for code in measures or MEASURES:
+        periods = list(partition.months)
+        if code in YEARLY:
+            periods += list(partition.years)
+        if periods:
+            yield MEASURES[code](data, periods), periods
