@@ -156,10 +156,14 @@ def partner_organisations() -> QuerySet[Organisation]:
     return Organisation.objects.filter(is_active=True).exclude(kind=Organisation.Kind.COUNCIL)
 
 
-def _decision_fields(form: GovForm, labels: dict[str, str]) -> None:
+def _decision_fields(form: GovForm, labels: dict[str, str], accepting: str) -> None:
+    """``accepting``: what accepting does, shown under that choice."""
     form.fields["decision"] = forms.ChoiceField(
         label="Decision",
-        choices=list(labels.items()),
+        choices=[
+            Choice(value, label, hint=accepting if value == Transition.Decision.ACCEPTED else "")
+            for value, label in labels.items()
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose a decision"},
     )
@@ -327,6 +331,8 @@ class StepUpDecisionForm(GovForm):
                 Transition.Decision.DECLINED: "Decline: continue with early help",
                 Transition.Decision.MORE_INFORMATION: "Ask for more information",
             },
+            accepting="Records a referral to children's social care and closes the early help "
+            "episode as stepped up.",
         )
         self.layout(
             Field.radios("decision", legend_size=Size.MEDIUM),
@@ -409,6 +415,7 @@ class StepDownDecisionForm(GovForm):
                 Transition.Decision.DECLINED: "Decline",
                 Transition.Decision.MORE_INFORMATION: "Ask for more information",
             },
+            accepting="Opens an early help episode for the child with the service below.",
         )
         self.fields["service"] = forms.ModelChoiceField(
             label="Early help service",

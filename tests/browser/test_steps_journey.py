@@ -284,7 +284,7 @@ def test_team_around_the_family_add_and_remove(page, personas, family, school):
 
     assert families_visible_to(nurse).filter(pk=family.pk).exists()
 
-    page.get_by_role("button", name="Remove Sam Nurse").click()
+    page.get_by_role("button", name="Remove Sam Nurse from the team").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Sam Nurse has left the Team Around the Family"
     )
