@@ -316,7 +316,13 @@ class StepUpRequestForm(GovForm):
         )
 
     def clean_episode(self) -> Episode:
-        return self.episodes[self.cleaned_data["episode"]]
+        episode = self.episodes[self.cleaned_data["episode"]]
+        if episode.team_id is None:  # a team's manager decides; without one, nobody would
+            raise ValidationError(
+                "No team holds this child's episode, so no manager can decide. Ask a team "
+                "manager to take it on, or contact the children's social care front door"
+            )
+        return episode
 
 
 class StepUpDecisionForm(GovForm):

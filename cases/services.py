@@ -1318,6 +1318,10 @@ def closure_propose(
         raise _refuse(
             "episode", "A step-up of this episode is awaiting a decision. Wait for it first."
         )
+    if episode.team_id is None:
+        raise _refuse(
+            "episode", "Give the episode a team first: a manager of that team signs it off."
+        )
     if end_reason is None or not end_reason.is_active:
         raise _refuse("end_reason", "Choose the reason for closing.")
     if end_reason.category == EpisodeEndReason.Category.STEPPED_UP:

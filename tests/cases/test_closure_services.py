@@ -175,6 +175,21 @@ class TestClosurePropose:
         with pytest.raises(ValidationError, match="step-up"):
             propose(practitioner, episode, needs, ref)
 
+    def test_an_episode_without_a_team_has_nobody_to_sign_off(
+        self, family, child, practitioner, ref
+    ):
+        teamless = services.episode_open(
+            actor=practitioner,
+            family=family,
+            child=child,
+            service=ref.service("YOUTH_SUPPORT"),
+            level=ref.level("L2"),
+            started_on=D(2024, 1, 15),
+            origin=Episode.Origin.FRONT_DOOR,
+        )
+        with pytest.raises(ValidationError, match="Give the episode a team"):
+            propose(practitioner, teamless, [], ref, end_reason=ref.end_reason("MOVED"))
+
     def test_episode_without_needs_can_be_proposed(self, episode, practitioner, ref):
         closure = propose(practitioner, episode, [], ref, end_reason=ref.end_reason("DECLINED"))
         assert not closure.outcomes.exists()

@@ -80,6 +80,21 @@ class TestStepUpRequest:
         assert "already awaiting a decision" in page_of(response)
         assert Transition.objects.count() == 1
 
+    def test_an_episode_without_a_team_cannot_be_sent_for_a_decision(
+        self, family, episode, client_for
+    ):
+        Episode.objects.filter(pk=episode.pk).update(team=None)
+        response = client_for("allocated").post(
+            self.url(family),
+            {
+                "episode": str(episode.uuid),
+                "reason": "Risk.",
+                **date_data("requested_on", timezone.localdate()),
+            },
+        )
+        assert "No team holds this child" in page_of(response)
+        assert not Transition.objects.exists()
+
     def test_no_open_episode_means_no_form(self, family, episode, ref, client_for, personas):
         services.episode_close(
             actor=personas["allocated"],
