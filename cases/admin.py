@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -116,6 +118,36 @@ class TransitionAdmin(admin.ModelAdmin):
     search_fields = ["family__reference", "child__surname", "external_id"]
     raw_id_fields = ["family", "child", "from_episode", "from_csc", "opened_episode", "opened_csc"]
     list_select_related = ["family"]
+
+
+class ClosureOutcomeInline(admin.TabularInline):
+    model = models.ClosureOutcome
+    extra = 0
+    raw_id_fields = ["need"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(models.ClosureRequest)
+class ClosureRequestAdmin(admin.ModelAdmin):
+    """Read-only: proposals, sign-offs and returns go through the services, with a chronology."""
+
+    list_display = ["uuid", "episode", "status", "end_reason", "ended_on", "proposed_at"]
+    list_filter = ["status", "end_reason"]
+    search_fields = ["episode__family__reference"]
+    raw_id_fields = ["episode", "proposed_by", "decided_by"]
+    list_select_related = ["episode", "end_reason"]
+    inlines = [ClosureOutcomeInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(models.CaseEvent)

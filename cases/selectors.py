@@ -17,12 +17,14 @@ from earlyhelp.models import User
 
 from .models import (
     CaseEvent,
+    ClosureRequest,
     CscInvolvement,
     Episode,
     Family,
     FamilyMembership,
     Referral,
     TafMember,
+    Transition,
 )
 
 
@@ -138,8 +140,65 @@ def family_record(family: Family) -> dict[str, object]:
         "taf_members": list(
             family.taf_members.filter(ended_on__isnull=True).select_related("user", "organisation")
         ),
+        **family_open_closures(family),
     }
 
 
 def family_chronology(family: Family) -> QuerySet[CaseEvent]:
     return family.events.select_related("actor", "person").order_by("-occurred_at", "-id")
+
+
+# --- Steps and closures: what waits for a manager (issue 3) ---------------------------------
+
+_WAITING_STEPS = (Transition.Decision.PENDING, Transition.Decision.MORE_INFORMATION)
+
+
+def step_decisions_for(user: User | AnonymousUser) -> QuerySet[Transition]:
+    """Step-ups and step-downs waiting for a decision by a manager of one of the user's teams:
+    a step-up belongs to the team holding the episode, a step-down to the team it was sent to.
+    """
+    managed = access_for(user).managed_team_ids
+    return (
+        Transition.objects.filter(decision__in=_WAITING_STEPS, family__in=families_visible_to(user))
+        .filter(
+            Q(direction=Transition.Direction.STEP_UP, from_episode__team_id__in=managed)
+            | Q(direction=Transition.Direction.STEP_DOWN, to_team_id__in=managed)
+        )
+        .select_related("family", "child", "requested_by", "from_episode__team", "to_team")
+        .order_by("requested_on", "pk")
+    )
+
+
+def closures_awaiting_sign_off_for(user: User | AnonymousUser) -> QuerySet[ClosureRequest]:
+    """Proposed closures of open episodes held by a team this user manages."""
+    return (
+        ClosureRequest.objects.filter(
+            status=ClosureRequest.Status.PROPOSED,
+            episode__ended_on__isnull=True,
+            episode__team_id__in=access_for(user).managed_team_ids,
+            episode__family__in=families_visible_to(user),
+        )
+        .select_related("episode__family", "episode__child", "episode__team", "end_reason")
+        .select_related("proposed_by")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def family_open_closures(family: Family) -> dict[str, object]:
+    """For each open episode of the family, its latest closure proposal (awaiting sign-off, or
+    returned with the manager's reason), and which episodes wait for a sign-off."""
+    latest: dict[int, ClosureRequest] = {}
+    for closure in (
+        ClosureRequest.objects.filter(episode__family=family, episode__ended_on__isnull=True)
+        .select_related("episode__child", "proposed_by", "decided_by")
+        .order_by("-proposed_at", "-pk")
+    ):
+        latest.setdefault(closure.episode_id, closure)
+    return {
+        "closures": list(latest.values()),
+        "episodes_awaiting_sign_off": {
+            episode_id
+            for episode_id, closure in latest.items()
+            if closure.status == ClosureRequest.Status.PROPOSED
+        },
+    }

@@ -30,6 +30,8 @@ from .models import (
     AccessLog,
     ApiRequestLog,
     CaseEvent,
+    ClosureOutcome,
+    ClosureRequest,
     CscClosureReason,
     CscInvolvement,
     Episode,
@@ -585,6 +587,7 @@ def _decide(
     decided_on: dt.date,
     actor: User,
     rationale: str,
+    by_panel: bool,
 ) -> Transition:
     transition = Transition.objects.select_for_update().get(pk=transition.pk)
     if transition.direction != direction:
@@ -603,15 +606,25 @@ def _decide(
     transition.decision = decision
     transition.decided_on = decided_on
     transition.decided_by = actor
+    transition.decided_by_panel = by_panel
     transition.rationale = rationale
     return transition
 
 
 @transaction.atomic
 def step_up_decide(
-    *, actor: User, transition: Transition, decision: str, decided_on: dt.date, rationale: str
+    *,
+    actor: User,
+    transition: Transition,
+    decision: str,
+    decided_on: dt.date,
+    rationale: str,
+    by_panel: bool = False,
 ) -> Transition:
-    """Decide a step-up. Accepting records a CSC referral and closes the episode as stepped up."""
+    """Decide a step-up. Accepting records a CSC referral and closes the episode as stepped up.
+
+    ``by_panel``: a panel decided and ``actor`` (a manager) records its decision.
+    """
     transition = _decide(
         transition=transition,
         direction=Transition.Direction.STEP_UP,
@@ -619,6 +632,7 @@ def step_up_decide(
         decided_on=decided_on,
         actor=actor,
         rationale=rationale,
+        by_panel=by_panel,
     )
     if decision == Transition.Decision.ACCEPTED:
         episode = transition.from_episode
@@ -658,9 +672,11 @@ def step_down_request(
     requested_on: dt.date,
     reason: str,
     from_csc: CscInvolvement | None = None,
+    team: Team | None = None,
 ) -> Transition:
     """Ask early help to take over from children's social care (the child's latest CSC record
-    unless ``from_csc`` names one)."""
+    unless ``from_csc`` names one). ``team`` is the early help team asked to take over: its
+    manager decides, and an accepted step-down opens the episode there."""
     if from_csc is None:
         from_csc = child.csc_involvements.order_by("-started_on", "-pk").first()
         if from_csc is None:
@@ -674,11 +690,17 @@ def step_down_request(
         raise _refuse("requested_on", "The request cannot be before the CSC involvement started.")
     if not _is_member(family, child):
         raise _refuse("child", "The child must be a member of the family.")
+    waiting = {Transition.Decision.PENDING, Transition.Decision.MORE_INFORMATION}
+    if Transition.objects.filter(
+        direction=Transition.Direction.STEP_DOWN, child=child, decision__in=waiting
+    ).exists():
+        raise _refuse("child", f"A step-down for {child} is already awaiting a decision.")
     transition = Transition(
         direction=Transition.Direction.STEP_DOWN,
         family=family,
         child=child,
         from_csc=from_csc,
+        to_team=team,
         requested_on=requested_on,
         requested_by=actor,
         reason=reason,
@@ -708,8 +730,10 @@ def step_down_decide(
     level: LevelOfNeed | None = None,
     team: Team | None = None,
     lead_practitioner: User | None = None,
+    by_panel: bool = False,
 ) -> Transition:
-    """Decide a step-down. Accepting opens an early help episode that starts as a step-down."""
+    """Decide a step-down. Accepting opens an early help episode that starts as a step-down,
+    in ``team`` or else the team the step-down was sent to."""
     if decision == Transition.Decision.ACCEPTED and (service is None or level is None):
         raise _refuse("service", "Choose the early help service and level that will take over.")
     transition = _decide(
@@ -719,6 +743,7 @@ def step_down_decide(
         decided_on=decided_on,
         actor=actor,
         rationale=rationale,
+        by_panel=by_panel,
     )
     if decision == Transition.Decision.ACCEPTED:
         assert service is not None and level is not None
@@ -730,7 +755,7 @@ def step_down_decide(
             level=level,
             started_on=decided_on,
             origin=Episode.Origin.STEP_DOWN,
-            team=team,
+            team=team or transition.to_team,
             lead_practitioner=lead_practitioner,
         )
     transition.full_clean()
@@ -1223,6 +1248,11 @@ def taf_member_add(
     _not_in_future("consent_given_on", consent_given_on)
     if user is not None and user.organisation_id != organisation.pk:
         raise _refuse("user", "This person does not work for the organisation named.")
+    current = family.taf_members.filter(ended_on__isnull=True)
+    if user is not None and current.filter(user=user).exists():
+        raise _refuse("user", "This person is already in the Team Around the Family.")
+    if user is None and current.filter(user__isnull=True, organisation=organisation).exists():
+        raise _refuse("organisation", f"{organisation} is already in the Team Around the Family.")
     with transaction.atomic():
         member = TafMember(
             family=family,
@@ -1262,3 +1292,196 @@ def taf_member_end(*, actor: User, member: TafMember, ended_on: dt.date | None =
             actor=actor,
         )
     return member
+
+
+# --- Closure with a manager's sign-off (issue 3: steps and closure) ------------------------
+# The lead practitioner proposes a closure with its end reason and the outcome of every
+# identified need; a manager of the episode's team signs it off (only then does the episode
+# close, through ``episode_close``) or returns it with a reason. Locks are taken episode first,
+# then the closure, then the needs, as ``episode_close`` does.
+
+_WAITING_STEPS = {Transition.Decision.PENDING, Transition.Decision.MORE_INFORMATION}
+
+
+def _episode_needs(episode: Episode) -> list[IdentifiedNeed]:
+    return list(
+        IdentifiedNeed.objects.filter(assessment__episode=episode).order_by(
+            "assessment__started_on", "pk"
+        )
+    )
+
+
+@transaction.atomic
+def closure_propose(
+    *,
+    actor: User,
+    episode: Episode,
+    end_reason: EpisodeEndReason | None,
+    ended_on: dt.date | None,
+    need_outcomes: Mapping[IdentifiedNeed, str] | None = None,
+    need_levels: Mapping[IdentifiedNeed, LevelOfNeed] | None = None,
+    summary: str = "",
+) -> ClosureRequest:
+    """Propose closing an open episode; it waits for a manager's sign-off.
+
+    Every identified need on the episode's assessments needs an outcome and a level at closure,
+    whatever the end reason: the sign-off is the last look anyone takes at them.
+    """
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    if episode.ended_on is not None:
+        raise _refuse("episode", "This episode is already closed.")
+    if episode.closure_requests.filter(status=ClosureRequest.Status.PROPOSED).exists():
+        raise _refuse("episode", "A closure of this episode is already awaiting sign-off.")
+    if episode.step_ups.filter(decision__in=_WAITING_STEPS).exists():
+        raise _refuse(
+            "episode", "A step-up of this episode is awaiting a decision. Wait for it first."
+        )
+    if episode.team_id is None:
+        raise _refuse(
+            "episode", "Give the episode a team first: a manager of that team signs it off."
+        )
+    if end_reason is None or not end_reason.is_active:
+        raise _refuse("end_reason", "Choose the reason for closing.")
+    if end_reason.category == EpisodeEndReason.Category.STEPPED_UP:
+        raise _refuse(
+            "end_reason", "To step a child up to children's social care, request a step-up."
+        )
+    if ended_on is None:
+        raise _refuse("ended_on", "Enter the date the work ended.")
+    _not_in_future("ended_on", ended_on)
+    if ended_on < episode.started_on:
+        raise _refuse("ended_on", "The date the work ended cannot be before the episode started.")
+
+    needs = _episode_needs(episode)
+    outcomes = {need.pk: value for need, value in (need_outcomes or {}).items()}
+    levels = {need.pk: level for need, level in (need_levels or {}).items()}
+    if (outcomes.keys() | levels.keys()) - {need.pk for need in needs}:
+        raise _refuse("need_outcomes", "An outcome was given for a need of another episode.")
+    if any(value not in IdentifiedNeed.Outcome.values for value in outcomes.values()):
+        raise _refuse("need_outcomes", "Choose met, partly met or not met for each need.")
+    missing = [need for need in needs if need.pk not in outcomes or need.pk not in levels]
+    if missing:
+        raise _refuse(
+            "need_outcomes",
+            "Record an outcome and a level at closure for every identified need "
+            f"({len(missing)} missing).",
+        )
+
+    closure = ClosureRequest(
+        episode=episode,
+        end_reason=end_reason,
+        ended_on=ended_on,
+        summary=summary.strip(),
+        proposed_by=actor,
+        proposed_at=timezone.now(),
+    )
+    closure.full_clean()
+    closure.save()
+    ClosureOutcome.objects.bulk_create(
+        [
+            ClosureOutcome(
+                closure=closure,
+                need=need,
+                outcome=outcomes[need.pk],
+                level_at_closure=levels[need.pk],
+            )
+            for need in needs
+        ]
+    )
+    _event(
+        family=episode.family,
+        person=episode.child,
+        kind="closure_proposed",
+        summary=f"Closure proposed for {episode.child}: {end_reason}",
+        actor=actor,
+        episode=episode.uuid,
+        closure=closure.uuid,
+    )
+    return closure
+
+
+def _closure_locked(closure: ClosureRequest) -> tuple[Episode, ClosureRequest]:
+    episode = Episode.objects.select_for_update().get(pk=closure.episode_id)
+    closure = ClosureRequest.objects.select_for_update().get(pk=closure.pk)
+    status = ClosureRequest.Status(closure.status)
+    if not ClosureRequest.TRANSITIONS[status]:
+        raise _refuse("closure", f"This closure was already decided: {status.label.lower()}.")
+    return episode, closure
+
+
+@transaction.atomic
+def closure_sign_off(*, actor: User, closure: ClosureRequest) -> ClosureRequest:
+    """A manager agrees the closure: the episode closes with the proposed reason, date and
+    need outcomes, and each need gets its level at closure.
+
+    The proposer cannot sign off their own closure, even when they are a manager: a sign-off
+    is a second pair of eyes, so another manager of the team gives it.
+    """
+    episode, closure = _closure_locked(closure)
+    if closure.proposed_by_id == actor.pk:
+        raise _refuse(
+            "closure", "You proposed this closure. Another manager of the team must sign it off."
+        )
+    if episode.ended_on is not None:
+        raise _refuse("closure", "The episode was closed in another way since this was proposed.")
+    proposed = {
+        row.need_id: row for row in closure.outcomes.select_related("need", "level_at_closure")
+    }
+    if set(proposed) != {need.pk for need in _episode_needs(episode)}:
+        raise _refuse(
+            "closure",
+            "The identified needs changed after the closure was proposed. Return it so the "
+            "practitioner can record an outcome for each need.",
+        )
+    episode_close(
+        actor=actor,
+        episode=episode,
+        ended_on=closure.ended_on,
+        end_reason=closure.end_reason,
+        need_outcomes={row.need: row.outcome for row in proposed.values()},
+        summary=closure.summary,
+    )
+    needs = list(IdentifiedNeed.objects.filter(pk__in=proposed))  # locked by episode_close
+    for need in needs:
+        need.level_at_closure = proposed[need.pk].level_at_closure
+        need.full_clean()
+    IdentifiedNeed.objects.bulk_update(needs, ["level_at_closure"])
+
+    closure.status = ClosureRequest.Status.SIGNED_OFF
+    closure.decided_by, closure.decided_at = actor, timezone.now()
+    closure.full_clean()
+    closure.save(update_fields=["status", "decided_by", "decided_at"])
+    _event(
+        family=episode.family,
+        person=episode.child,
+        kind="closure_signed_off",
+        summary=f"Closure for {episode.child} signed off",
+        actor=actor,
+        episode=episode.uuid,
+        closure=closure.uuid,
+    )
+    return closure
+
+
+@transaction.atomic
+def closure_return(*, actor: User, closure: ClosureRequest, reason: str) -> ClosureRequest:
+    """A manager sends a proposed closure back with a reason; the episode stays open and the
+    practitioner may propose again."""
+    episode, closure = _closure_locked(closure)
+    if not reason.strip():
+        raise _refuse("return_reason", "Explain what the practitioner needs to change.")
+    closure.status = ClosureRequest.Status.RETURNED
+    closure.return_reason = reason.strip()
+    closure.decided_by, closure.decided_at = actor, timezone.now()
+    closure.full_clean()
+    closure.save(update_fields=["status", "return_reason", "decided_by", "decided_at"])
+    _event(
+        family=episode.family,
+        person=episode.child,
+        kind="closure_returned",
+        summary=f"Closure for {episode.child} returned to the practitioner",
+        actor=actor,
+        episode=episode.uuid,
+        closure=closure.uuid,
+    )
+    return closure

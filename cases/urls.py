@@ -2,11 +2,25 @@
 
 from django.urls import path
 
-from .views import caseload, family
+from .views import caseload, episodes, family, taf, transitions
 
 app_name = "cases"
 
 urlpatterns = [
     path("caseload/", caseload.my_caseload, name="caseload"),
     path("families/<str:reference>/", family.family_detail, name="family"),
+    # Episodes, steps, closure and the Team Around the Family
+    path("families/<str:reference>/episodes/new/", episodes.episode_open, name="episode_open"),
+    path("episodes/<uuid:uuid>/closure/", episodes.closure_propose, name="closure_propose"),
+    path("closures/<uuid:uuid>/", episodes.closure_decide, name="closure_decide"),
+    path("families/<str:reference>/step-up/", transitions.step_up_request, name="step_up_request"),
+    path(
+        "families/<str:reference>/step-down/",
+        transitions.step_down_request,
+        name="step_down_request",
+    ),
+    path("steps/<uuid:uuid>/decision/", transitions.step_decide, name="step_decide"),
+    path("decisions/", transitions.step_decisions, name="step_decisions"),
+    path("families/<str:reference>/taf/", taf.taf, name="taf"),
+    path("families/<str:reference>/taf/leave/", taf.taf_member_end, name="taf_member_end"),
 ]

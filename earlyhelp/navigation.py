@@ -20,6 +20,7 @@ class NavItem:
 ITEMS = (
     NavItem("My caseload", "cases:caseload", "has_caseload"),
     NavItem("Team", "cases:team", "is_manager"),
+    NavItem("Decisions", "cases:step_decisions", "is_manager"),
     NavItem("Requests for support", "cases:referral_inbox", "works_front_door"),
     NavItem("Find a family", "cases:search", "has_caseload"),
     NavItem("Reports", "reporting:dashboard", "sees_reports"),

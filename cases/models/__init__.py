@@ -7,6 +7,7 @@ from .api import (
     PartnerSubmission,
     SubmittedPerson,
 )
+from .closure import ClosureOutcome, ClosureRequest
 from .family import Address, Family, FamilyMembership, Person, validate_nhs_number, validate_upn
 from .reference import (
     CscClosureReason,
@@ -25,6 +26,8 @@ __all__ = [
     "Address",
     "ApiRequestLog",
     "CaseEvent",
+    "ClosureOutcome",
+    "ClosureRequest",
     "CscClosureReason",
     "CscInvolvement",
     "Episode",

@@ -266,6 +266,14 @@ class Transition(models.Model):
     from_csc = models.ForeignKey(
         CscInvolvement, on_delete=models.PROTECT, null=True, blank=True, related_name="step_downs"
     )
+    to_team = models.ForeignKey(
+        "earlyhelp.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Step-down: the early help team asked to take over; its manager decides",
+    )
     reason = models.TextField(blank=True)
     requested_on = models.DateField()
     requested_by = models.ForeignKey(
@@ -277,6 +285,9 @@ class Transition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     rationale = models.TextField(blank=True)
+    decided_by_panel = models.BooleanField(
+        default=False, help_text="A panel decided; decided_by is the manager who recorded it"
+    )
     opened_episode = models.ForeignKey(
         Episode, on_delete=models.PROTECT, null=True, blank=True, related_name="opened_by_step_down"
     )

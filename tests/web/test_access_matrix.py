@@ -41,9 +41,45 @@ FAMILY_RECORD = {
     "anonymous": 302,
 }
 
+# Council casework on a family: practitioners and managers of its team; read-only staff and
+# partner users may look at the record but not act.
+FAMILY_CASEWORK = FAMILY_RECORD | {"readonly": 403, "partner": 403}
+# The episode's lead practitioner or a manager of its team.
+EPISODE_LEAD_OR_MANAGER = FAMILY_CASEWORK | {"colleague": 403}
+# A manager of the team that holds the work.
+TEAM_MANAGER_DECIDES = EPISODE_LEAD_OR_MANAGER | {"allocated": 403}
+MANAGERS_ONLY = dict.fromkeys(PERSONAS, 403) | {"manager": 200, "anonymous": 302}
+POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": 302}
+
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:caseload": ("", ALL_STAFF_AND_PARTNER),
     "cases:family": ("family", FAMILY_RECORD),
+    "cases:episode_open": ("family", FAMILY_CASEWORK),
+    "cases:closure_propose": ("episode", EPISODE_LEAD_OR_MANAGER),
+    "cases:closure_decide": ("closure", TEAM_MANAGER_DECIDES),
+    "cases:step_up_request": ("family", FAMILY_CASEWORK),
+    "cases:step_down_request": ("family", FAMILY_CASEWORK),
+    "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
+    "cases:step_decisions": ("", MANAGERS_ONLY),
+    "cases:taf": ("family", FAMILY_RECORD),
+    "cases:taf_member_end": ("family", POST_ONLY),
+}
+
+# Pages that change something: an empty POST gets the same refusals as a GET (or, for those
+# allowed, the form back with its errors: nothing is written).
+POST_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    "cases:episode_open": ("family", FAMILY_CASEWORK),
+    "cases:closure_propose": ("episode", EPISODE_LEAD_OR_MANAGER),
+    "cases:closure_decide": ("closure", TEAM_MANAGER_DECIDES),
+    "cases:step_up_request": ("family", FAMILY_CASEWORK),
+    "cases:step_down_request": ("family", FAMILY_CASEWORK),
+    "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
+    "cases:taf": ("family", FAMILY_CASEWORK),
+    # an unknown member is answered with a message on the TAF page
+    "cases:taf_member_end": (
+        "family",
+        FAMILY_CASEWORK | {"allocated": 302, "colleague": 302, "manager": 302},
+    ),
 }
 
 # The namespaces of the browser pages; the API and the admin have their own access tests.
@@ -71,7 +107,32 @@ def _url(name: str, build: str, family) -> str:
 
     if build == "family":
         return reverse(name, kwargs={"reference": family.reference})
+    if build in {"episode", "closure", "step_up"}:
+        return reverse(name, kwargs={"uuid": _casework(build, family).uuid})
     return reverse(name)
+
+
+def _casework(build: str, family):
+    """The episode, a closure proposed by its lead, or a step-up they requested."""
+    from cases import services
+    from cases.models import EpisodeEndReason
+
+    episode = family.episodes.get()
+    if build == "closure":
+        return services.closure_propose(
+            actor=episode.lead_practitioner,
+            episode=episode,
+            end_reason=EpisodeEndReason.objects.get(code="NEEDS_MET"),
+            ended_on=episode.started_on,
+        )
+    if build == "step_up":
+        return services.step_up_request(
+            actor=episode.lead_practitioner,
+            episode=episode,
+            requested_on=episode.started_on,
+            reason="Risk has risen.",
+        )
+    return episode
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -81,4 +142,18 @@ def test_get_access(name, persona, family, client_for):
     response = client_for(persona).get(_url(name, build, family))
     assert response.status_code == expected[persona], (name, persona)
     if expected[persona] == 302:
+        assert response["Location"].startswith("/sign-in/")
+
+
+def test_post_matrix_names_pages_of_the_matrix():
+    assert set(POST_MATRIX) <= set(MATRIX)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(POST_MATRIX))
+def test_post_access(name, persona, family, client_for):
+    build, expected = POST_MATRIX[name]
+    response = client_for(persona).post(_url(name, build, family), {})
+    assert response.status_code == expected[persona], (name, persona)
+    if persona == "anonymous":
         assert response["Location"].startswith("/sign-in/")

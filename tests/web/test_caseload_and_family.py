@@ -91,7 +91,7 @@ def test_family_record_logs_each_view_and_query_count_does_not_grow(
 ):
     client = client_for("colleague")
     url = reverse("cases:family", kwargs={"reference": family.reference})
-    with django_assert_max_num_queries(16) as small:
+    with django_assert_max_num_queries(17) as small:  # 17th: closures awaiting sign-off
         client.get(url)
     for n in range(1, 11):
         _second_child_episode(family, personas["allocated"], team, ref, n)
