@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assessments', '0001_assessments_needs_plans_reviews'),
-        ('cases', '0004_taf_members_and_access_log'),
+        ('cases', '0005_reference_sequences'),
         ('earlyhelp', '0001_accounts_and_organisations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
