@@ -37,7 +37,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*)
+# Rebuilt when this recipe changes too. Chart.js's source map goes along: its script names it,
+# and production's collectstatic (WhiteNoise manifest) refuses a reference it cannot find.
+static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*) Makefile
 	rm -rf static/build
 	mkdir -p static/build/assets/images
 	npx --no-install sass --quiet --load-path=. --no-source-map --style=compressed \
@@ -45,6 +47,7 @@ static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*)
 	cp frontend/app.mjs node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js \
 		node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js \
 		node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js \
+		node_modules/chart.js/dist/chart.umd.min.js.map \
 		static/build/
 	cp node_modules/govuk-frontend/dist/govuk/assets/images/*.svg \
 		node_modules/@ministryofjustice/frontend/moj/assets/images/*.svg static/build/assets/images/
