@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
@@ -37,8 +38,19 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(django_db_setup) -> Iterator[Browser]:
+    serialized = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     with sync_playwright() as playwright:
+        # Playwright leaves an event loop running in this thread for the rest of the session,
+        # so Django now hands out other connection objects (per context, not per thread). They
+        # need the test data serialized at setup, or every later serialized_rollback test
+        # would start from the empty database the previous one flushed.
+        for alias, contents in serialized.items():
+            if contents is not None:
+                setattr(connections[alias], "_test_serialized_contents", contents)  # noqa: B010
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
