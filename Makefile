@@ -8,9 +8,12 @@ DEMO_FAMILIES ?= 120
 BENCH_CHILDREN ?= 1000000
 BENCH_DIR ?= var/bench-ssd
 BENCH_API_SECONDS ?= 30
+BENCH_FAMILIES ?= 100000
+BENCH_PAGES_REQUESTS ?= 200
+BENCH_PAGES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/earlyhelp_pagebench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test lint bench bench-import bench-api install install-dev migrate assets clean
+.PHONY: run demo test lint bench bench-import bench-api bench-pages install install-dev migrate assets clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -89,7 +92,12 @@ bench-api: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m cases.api.bench --duration $(BENCH_API_SECONDS)
 
-bench: bench-import bench-api
+## make bench-pages: practitioner pages over HTTP on gunicorn with 100,000 families (seeded once)
+bench-pages: install assets
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_PAGES_DATABASE_URL)} $(PY) -m cases.pagebench \
+		--families $(BENCH_FAMILIES) --requests $(BENCH_PAGES_REQUESTS)
+
+bench: bench-import bench-api bench-pages
 
 clean:
 	rm -rf $(VENV) var staticfiles static/build node_modules .pytest_cache .mypy_cache .ruff_cache
