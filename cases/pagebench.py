@@ -666,10 +666,12 @@ def _wait_for_port(port: int, seconds: float = 60) -> None:
 
 
 def _gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    """gunicorn as the Dockerfile runs it (sync workers) unless ``threads`` asks for gthread."""
     command = [sys.executable, "-m", "gunicorn", "earlyhelp.wsgi:application"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    command += ["--worker-class", "gthread", "--threads", str(threads)]
-    command += ["--keep-alive", "5", "--log-level", "warning", "--access-logfile", "/dev/null"]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
+    command += ["--log-level", "warning", "--access-logfile", "/dev/null"]
     (ROOT / "var").mkdir(exist_ok=True)
     log = (ROOT / "var" / "bench-pages-gunicorn.log").open("a")
     process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stderr=log)  # noqa: S603
@@ -714,8 +716,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--practitioners", type=int, default=8)
     parser.add_argument("--managers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=2, help="concurrent client requests")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--server-threads", type=int, default=2, help="threads per process")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
+    parser.add_argument(
+        "--server-threads", type=int, default=1, help="threads per process (>1: gthread)"
+    )
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
 
@@ -764,9 +768,14 @@ def main(argv: list[str] | None = None) -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"Load after:  {_uptime()}")
+    workers = (
+        f"{args.workers} gthread workers × {args.server_threads} threads"
+        if args.server_threads > 1
+        else f"{args.workers} sync workers (as the Dockerfile runs it)"
+    )
     print(
-        f"gunicorn {args.workers} workers × {args.server_threads} threads (gthread), production "
-        f"settings (DEBUG off), {stylesheet} served by WhiteNoise; {args.connections} client "
+        f"gunicorn {workers}, production settings (DEBUG off), {stylesheet} served by "
+        f"WhiteNoise; {args.connections} client "
         f"connections; {len(samples):,} requests in {load_seconds:.0f} s after "
         f"{len(warmup)} warm-up requests"
     )
