@@ -470,7 +470,8 @@ def query_counts(
 
 # --- The load process (no Django in here) ---------------------------------------------------
 
-Sample = tuple[str, int, float, float | None, float | None]  # page, status, client/app/db ms
+# Page, HTTP status (0: no answer), client ms, and the Server-Timing metrics ("app", "db", "cpu").
+Sample = tuple[str, int, float, dict[str, float]]
 
 
 def server_timing(header: str) -> dict[str, float]:
@@ -511,11 +512,11 @@ def drive(base_url: str, visits: Sequence[Visit], connections: int) -> list[Samp
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection(host, port, timeout=60)
-                samples.append((page, 0, (time.perf_counter() - started) * 1000, None, None))
+                samples.append((page, 0, (time.perf_counter() - started) * 1000, {}))
                 continue
             client_ms = (time.perf_counter() - started) * 1000
             timing = server_timing(response.getheader("Server-Timing") or "")
-            samples.append((page, response.status, client_ms, timing.get("app"), timing.get("db")))
+            samples.append((page, response.status, client_ms, timing))
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(connections)]
@@ -544,6 +545,7 @@ class Row:
     errors: int  # not 200, or no answer
     server: tuple[float, float, float, float]  # p50, p95, p99, max (ms)
     db_p95: float
+    cpu_p95: float  # the web process's own CPU: server time less waiting, for a busy machine
     client: tuple[float, float]  # p50, p95
     queries: tuple[int, int]
 
@@ -561,6 +563,10 @@ def _percentiles(values: Sequence[float]) -> tuple[float, float, float, float]:
     return cuts[49], cuts[94], cuts[98], max(values)
 
 
+def _metric(samples: Iterable[Sample], name: str) -> list[float]:
+    return [timings[name] for _, _, _, timings in samples if name in timings]
+
+
 def summarise(
     pages: Iterable[Page], samples: Iterable[Sample], queries: dict[str, tuple[int, int]]
 ) -> list[Row]:
@@ -570,15 +576,17 @@ def summarise(
     rows = []
     for page in pages:
         mine = by_page.get(page.name, [])
-        ok = [s for s in mine if s[1] == 200 and s[3] is not None]
+        ok = [s for s in mine if s[1] == 200 and "app" in s[3]]
         client = _percentiles([s[2] for s in ok])
+
         rows.append(
             Row(
                 page=page.name,
                 requests=len(mine),
                 errors=len(mine) - len(ok),
-                server=_percentiles([s[3] for s in ok if s[3] is not None]),
-                db_p95=_percentiles([s[4] for s in ok if s[4] is not None])[1],
+                server=_percentiles(_metric(ok, "app")),
+                db_p95=_percentiles(_metric(ok, "db"))[1],
+                cpu_p95=_percentiles(_metric(ok, "cpu"))[1],
                 client=(client[0], client[1]),
                 queries=queries.get(page.name, (0, 0)),
             )
@@ -590,12 +598,13 @@ def report(rows: Sequence[Row], skipped: Sequence[Page], out: TextIO | None = No
     out = out or sys.stdout
     width = max([len(row.page) for row in rows] + [4])
     print(
-        f"{'':<{width}}{'':>9}  {'server time (ms)':-^36}  {'db':>6}  {'client (ms)':-^15}",
+        f"{'':<{width}}{'':>9}  {'server time (ms)':-^36}  {'db':>6}{'cpu':>6}"
+        f"  {'client (ms)':-^15}",
         file=out,
     )
     print(
         f"{'page':<{width}}{'requests':>9}  {'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}    "
-        f"{'p95':>6}  {'p50':>7}{'p95':>8}  {'queries':>7}  {'errors':>6}",
+        f"{'p95':>6}{'p95':>6}  {'p50':>7}{'p95':>8}  {'queries':>7}  {'errors':>6}",
         file=out,
     )
     for row in rows:
@@ -604,7 +613,7 @@ def report(rows: Sequence[Row], skipped: Sequence[Page], out: TextIO | None = No
         p50, p95, p99, most = row.server
         print(
             f"{row.page:<{width}}{row.requests:>9}  {p50:>8.1f}{p95:>8.1f}{p99:>8.1f}{most:>8.1f}"
-            f"    {row.db_p95:>6.1f}  {row.client[0]:>7.1f}{row.client[1]:>8.1f}"
+            f"    {row.db_p95:>6.1f}{row.cpu_p95:>6.1f}  {row.client[0]:>7.1f}{row.client[1]:>8.1f}"
             f"  {queries:>7}  {row.errors:>6}",
             file=out,
         )
