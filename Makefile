@@ -8,9 +8,12 @@ DEMO_FAMILIES ?= 120
 BENCH_CHILDREN ?= 1000000
 BENCH_DIR ?= var/bench-ssd
 BENCH_API_SECONDS ?= 30
+BENCH_FAMILIES ?= 100000
+BENCH_PAGES_REQUESTS ?= 200
+BENCH_PAGES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/earlyhelp_pagebench
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test lint bench bench-import bench-api bench-report install install-dev migrate assets clean
+.PHONY: run demo test lint bench bench-import bench-api bench-report bench-pages install install-dev migrate assets clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +40,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*)
+# Rebuilt when this recipe changes too. Chart.js's source map goes along: its script names it,
+# and production's collectstatic (WhiteNoise manifest) refuses a reference it cannot find.
+static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*) Makefile
 	rm -rf static/build
 	mkdir -p static/build/assets/images
 	npx --no-install sass --quiet --load-path=. --no-source-map --style=compressed \
@@ -45,6 +50,7 @@ static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*)
 	cp frontend/app.mjs node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js \
 		node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js \
 		node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js \
+		node_modules/chart.js/dist/chart.umd.min.js.map \
 		static/build/
 	cp node_modules/govuk-frontend/dist/govuk/assets/images/*.svg \
 		node_modules/@ministryofjustice/frontend/moj/assets/images/*.svg static/build/assets/images/
@@ -90,7 +96,13 @@ bench-api: install
 bench-report: install
 	$(PY) -m reporting.bench --children $(BENCH_CHILDREN) --dir $(BENCH_DIR)
 
-bench: bench-import bench-api bench-report
+
+## make bench-pages: practitioner pages over HTTP on gunicorn with 100,000 families (seeded once)
+bench-pages: install assets
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_PAGES_DATABASE_URL)} $(PY) -m cases.pagebench \
+		--families $(BENCH_FAMILIES) --requests $(BENCH_PAGES_REQUESTS)
+
+bench: bench-import bench-api bench-report bench-pages
 
 clean:
 	rm -rf $(VENV) var staticfiles static/build node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,10 +23,11 @@ class CaseloadFilter(django_filters.FilterSet):
         ("no_plan", "No review date"),
     )
 
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.none(), empty_label="All teams")
-    level = django_filters.ModelChoiceFilter(
-        queryset=LevelOfNeed.objects.filter(is_active=True), empty_label="All levels"
-    )
+    # Plain choices read once (see __init__), not ModelChoiceFilter: that renders each select
+    # through a COUNT and a server-side cursor (DECLARE, FETCH, CLOSE) and checks a chosen value
+    # with one more query; on a busy database every round trip is a wait (make bench-pages).
+    team = django_filters.ChoiceFilter(label="Team", empty_label="All teams")
+    level = django_filters.ChoiceFilter(label="Level", empty_label="All levels")
     review = django_filters.ChoiceFilter(
         label="Review", choices=REVIEW_CHOICES, method="filter_review", empty_label="Any"
     )
@@ -47,7 +48,12 @@ class CaseloadFilter(django_filters.FilterSet):
 
     def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["team"].queryset = Team.objects.filter(pk__in=access_for(user).team_ids)
+        self.filters["team"].extra["choices"] = list(
+            Team.objects.filter(pk__in=access_for(user).team_ids).values_list("pk", "name")
+        )
+        self.filters["level"].extra["choices"] = list(
+            LevelOfNeed.objects.filter(is_active=True).values_list("pk", "label")
+        )
 
     def filter_review(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         today = timezone.localdate()

@@ -6,10 +6,8 @@ outside them is answered with 404 so its existence does not leak.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from assessments.models import Plan
 from earlyhelp.access import access_for
@@ -41,27 +39,22 @@ def families_visible_to(user: User | AnonymousUser) -> QuerySet[Family]:
     if not user.is_authenticated:
         return Family.objects.none()
     access = access_for(user)
-    family_ids: list[QuerySet[Any, Any]] = [
-        Episode.objects.filter(lead_practitioner=user).values("family_id")
-    ]
+    through_episodes = Q(lead_practitioner=user)
     if access.is_staff_worker:
-        family_ids.append(Episode.objects.filter(team_id__in=access.team_ids).values("family_id"))
+        through_episodes |= Q(team_id__in=access.team_ids)
     if access.is_performance_officer:
-        family_ids.append(
-            Episode.objects.filter(team__organisation_id__in=access.organisation_ids).values(
-                "family_id"
-            )
-        )
+        through_episodes |= Q(team__organisation_id__in=access.organisation_ids)
+    # One correlated EXISTS over the family's own episodes (by the family_id index), not
+    # "id IN (every family of the team)": that gathered a whole team's families (20,000 of
+    # 100,000) on every request, even to check one family. See ``make bench-pages``.
+    condition = Q(Exists(Episode.objects.filter(through_episodes, family=OuterRef("pk"))))
     if access.is_partner:
-        family_ids.append(
-            TafMember.objects.filter(
+        condition |= Q(
+            pk__in=TafMember.objects.filter(
                 Q(user=user) | Q(user__isnull=True, organisation_id__in=access.organisation_ids),
                 ended_on__isnull=True,
             ).values("family_id")
         )
-    condition = Q()
-    for subquery in family_ids:
-        condition |= Q(pk__in=subquery)
     return Family.objects.filter(condition)
 
 

@@ -157,7 +157,17 @@ class Episode(models.Model):
 
     class Meta:
         ordering = ["-started_on"]
-        indexes = [models.Index(fields=["ended_on"]), models.Index(fields=["started_on"])]
+        indexes = [
+            models.Index(fields=["ended_on"]),
+            models.Index(fields=["started_on"]),
+            # My caseload: a practitioner's open episodes, found directly rather than by
+            # intersecting all their episodes with every open episode of the council.
+            models.Index(
+                fields=["lead_practitioner"],
+                condition=Q(ended_on__isnull=True),
+                name="episode_open_by_lead",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["child", "service"],

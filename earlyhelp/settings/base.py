@@ -68,6 +68,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+# Only benchmarks turn this on (make bench-pages): a Server-Timing header on every response with
+# the time Django spent and its SQL, so a load generator can read server time per page.
+SERVER_TIMING = env_bool("DJANGO_SERVER_TIMING", default=False)
+if SERVER_TIMING:
+    MIDDLEWARE.insert(0, "earlyhelp.timing.ServerTimingMiddleware")
 
 ROOT_URLCONF = "earlyhelp.urls"
 WSGI_APPLICATION = "earlyhelp.wsgi.application"
