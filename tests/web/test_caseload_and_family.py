@@ -125,3 +125,24 @@ def test_partner_sees_family_only_while_on_the_taf(family, personas, persona, se
     services.taf_member_end(actor=personas["allocated"], member=member)
     visible_after = families_visible_to(personas[persona]).filter(pk=family.pk).exists()
     assert visible_after is (sees and persona == "allocated")
+
+
+def test_family_record_shows_an_imported_decision_with_nobody_named(family, client_for):
+    # Imported step-ups carry a decision date but no decider in this system.
+    from cases.models import Transition
+
+    child = family.memberships.get().person
+    Transition.objects.create(
+        direction=Transition.Direction.STEP_UP,
+        family=family,
+        child=child,
+        from_episode=family.episodes.get(),
+        requested_on=D(2025, 1, 5),
+        decision=Transition.Decision.ACCEPTED,
+        decided_on=D(2025, 1, 9),
+    )
+    response = client_for("allocated").get(
+        reverse("cases:family", kwargs={"reference": family.reference})
+    )
+    assert response.status_code == 200
+    assert "Decided 9 Jan 2025" in response.content.decode()
