@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
@@ -38,7 +39,17 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # Once Playwright runs its event loop in this thread, Django's (context-local) connections
+    # resolve to new objects that lack the database snapshot serialized_rollback restores from:
+    # every browser test after the first then started on an empty database. Hand the snapshot on.
+    snapshots = {
+        connection.alias: getattr(connection, "_test_serialized_contents")  # noqa: B009
+        for connection in connections.all()
+        if hasattr(connection, "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in snapshots.items():
+            setattr(connections[alias], "_test_serialized_contents", contents)  # noqa: B010
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
