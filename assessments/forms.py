@@ -210,7 +210,7 @@ class ConsentForm(forms.Form):
             Field.text("consent_given_by", label_size="s", field_width=30),
             _date("consent_given_on", "s"),
             Field.checkboxes("consent_share_with", legend_size="s", small=True),
-            Field.select("another_organisation", label_size="s"),
+            Field("another_organisation", context={"label_size": Size.for_label("s")}),
             Field.textarea("consent_scope", label_size="s", rows=3),
             Button("submit", "Save"),
         )
@@ -281,7 +281,7 @@ class NeedForm(forms.Form):
         person.queryset = selectors.family_members(family)
         self.initial.setdefault("person", "")
         layout: list[Any] = [
-            Field.select("headline_outcome", label_size="s"),
+            Field("headline_outcome", context={"label_size": Size.for_label("s")}),
             Field.radios("person", legend_size="s", small=True),
             Field.radios("level_at_assessment", legend_size="s", small=True),
             Field.textarea("description", label_size="s", rows=4),
@@ -413,7 +413,7 @@ class ActionForm(forms.Form):
         layout: list[Any] = [
             Field.radios("need", legend_size="s", small=True),
             Field.textarea("description", label_size="s", rows=4),
-            Field.select("owner", label_size="s"),
+            Field("owner", context={"label_size": Size.for_label("s")}),
             _date("due_on", "s"),
             Button("submit", "Save the action"),
         ]

@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
+from assessments import services
 from assessments.models import Assessment, NeedProgress, Plan
+from tests.assessments import world
 from tests.browser.conftest import checked, sign_in
 from tests.personas import PASSWORD
 
@@ -190,3 +192,32 @@ def test_my_plan_plus_from_assessment_to_first_review(page, personas, family):
         "no_change",
         "worse",
     ]
+
+
+def test_a_save_that_lost_a_race_shows_what_changed(page, personas, family):
+    allocated, colleague = personas["allocated"], personas["colleague"]
+    assessment = world.draft(family, allocated)
+    sign_in(page, allocated.username, PASSWORD)
+    page.goto(f"/families/{family.reference}/assessments/{assessment.uuid}/voice/")
+    page.get_by_label("The child's voice").fill("Ava says school feels too loud")
+
+    # while the page is open, a colleague saves the same answer
+    services.assessment_update(
+        actor=colleague,
+        assessment=assessment,
+        version=assessment.version,
+        child_voice="Ava told me she likes her new teacher",
+    )
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Your changes have not been saved")
+    table = page.get_by_role("table", name="What is different in the saved version")
+    expect(table).to_contain_text("Ava says school feels too loud")
+    expect(table).to_contain_text("Ava told me she likes her new teacher")
+    expect(page.get_by_label("The child's voice")).to_have_value("Ava says school feels too loud")
+    checked(page, "assessment edit conflict")
+
+    page.get_by_role("button", name="Save").click()  # having seen it, keep what was typed
+    expect(page.get_by_text("Voices saved")).to_be_visible()
+    assessment.refresh_from_db()
+    assert assessment.child_voice == "Ava says school feels too loud"
