@@ -14,7 +14,16 @@ class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["uuid", "family", "kind", "status", "started_on", "completed_on"]
     list_filter = ["kind", "status", "is_whole_family"]
     search_fields = ["family__reference", "external_id"]
-    raw_id_fields = ["family", "episode", "lead_practitioner", "signed_off_by"]
+    raw_id_fields = [
+        "family",
+        "episode",
+        "lead_practitioner",
+        "signed_off_by",
+        "created_by",
+        "completed_by",
+        "updated_by",
+    ]
+    filter_horizontal = ["consent_share_with"]
     date_hierarchy = "started_on"
     inlines = [IdentifiedNeedInline]
     list_select_related = ["family"]
@@ -38,7 +47,7 @@ class IdentifiedNeedAdmin(admin.ModelAdmin):
 class PlanActionInline(admin.TabularInline):
     model = models.PlanAction
     extra = 0
-    raw_id_fields = ["need", "owner_user"]
+    raw_id_fields = ["need", "owner_user", "completed_by"]
 
 
 @admin.register(models.Plan)
@@ -46,7 +55,7 @@ class PlanAdmin(admin.ModelAdmin):
     list_display = ["uuid", "assessment", "status", "started_on", "next_review_on"]
     list_filter = ["status"]
     search_fields = ["assessment__family__reference"]
-    raw_id_fields = ["assessment"]
+    raw_id_fields = ["assessment", "created_by", "updated_by"]
     inlines = [PlanActionInline]
 
 
@@ -56,10 +65,16 @@ class NeedProgressInline(admin.TabularInline):
     raw_id_fields = ["need"]
 
 
+class ReviewAttendeeInline(admin.TabularInline):
+    model = models.ReviewAttendee
+    extra = 0
+    raw_id_fields = ["person", "user", "organisation"]
+
+
 @admin.register(models.Review)
 class ReviewAdmin(admin.ModelAdmin):
     list_display = ["uuid", "plan", "held_on", "is_taf_meeting", "family_present", "next_review_on"]
     list_filter = ["is_taf_meeting", "family_present"]
     search_fields = ["plan__assessment__family__reference"]
     raw_id_fields = ["plan", "recorded_by"]
-    inlines = [NeedProgressInline]
+    inlines = [NeedProgressInline, ReviewAttendeeInline]

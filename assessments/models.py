@@ -50,6 +50,27 @@ class Assessment(models.Model):
     consent_given_by = models.CharField(max_length=200, blank=True)
     consent_given_on = models.DateField(null=True, blank=True)
     consent_scope = models.TextField(blank=True)
+    consent_share_with = models.ManyToManyField(
+        "earlyhelp.Organisation",
+        blank=True,
+        related_name="assessments_shared_with",
+        help_text="The organisations the family agreed information may be shared with",
+    )
+    sign_off_notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who saved the current version",
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="Optimistic lock for concurrent edits"
     )
@@ -66,6 +87,10 @@ class Assessment(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(completed_on__isnull=False),
                 name="assessment_completed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="signed_off") | Q(signed_off_on__isnull=False),
+                name="assessment_signed_off_has_date",
             ),
         ]
 
@@ -129,7 +154,20 @@ class Plan(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     review_interval_days = models.PositiveSmallIntegerField(default=42)
     next_review_on = models.DateField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who saved the current version",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Optimistic lock: bumped by every change to the plan or its actions"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -160,6 +198,9 @@ class PlanAction(models.Model):
     )
     due_on = models.DateField()
     completed_on = models.DateField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["due_on"]
@@ -182,7 +223,6 @@ class Review(models.Model):
     held_on = models.DateField()
     is_taf_meeting = models.BooleanField(default=False)
     family_present = models.BooleanField(default=True)
-    attendees = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     next_review_on = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -190,7 +230,7 @@ class Review(models.Model):
     )
 
     class Meta:
-        ordering = ["-held_on"]
+        ordering = ["-held_on", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(next_review_on__isnull=True) | Q(next_review_on__gt=F("held_on")),
@@ -200,6 +240,38 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.held_on}"
+
+
+class ReviewAttendee(models.Model):
+    """Someone at a review or TAF meeting: a family member, a professional (by account or by
+    organisation), or somebody named in free text."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="attendees")
+    person = models.ForeignKey(
+        "cases.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "earlyhelp.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False)
+                | Q(user__isnull=False)
+                | Q(organisation__isnull=False)
+                | ~Q(name=""),
+                name="review_attendee_is_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.person or self.user or self.organisation)
 
 
 class NeedProgress(models.Model):

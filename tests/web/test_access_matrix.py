@@ -51,6 +51,9 @@ TEAM_MANAGER_DECIDES = EPISODE_LEAD_OR_MANAGER | {"allocated": 403}
 MANAGERS_ONLY = dict.fromkeys(PERSONAS, 403) | {"manager": 200, "anonymous": 302}
 POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": 302}
 
+FAMILY_CHANGE = {**FAMILY_RECORD, "readonly": 403}
+TEAM_MANAGER_ONLY = {**FAMILY_CHANGE, "allocated": 403, "colleague": 403, "partner": 403}
+
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:caseload": ("", ALL_STAFF_AND_PARTNER),
     "cases:family": ("family", FAMILY_RECORD),
@@ -63,6 +66,23 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:step_decisions": ("", MANAGERS_ONLY),
     "cases:taf": ("family", FAMILY_RECORD),
     "cases:taf_member_end": ("family", POST_ONLY),
+    # Assessments, plans and reviews: "assessments:<thing>" builds one of each for the family
+    # (tests/assessments/world.py) and puts the named one in the URL.
+    "assessments:start": ("family", FAMILY_CHANGE),
+    "assessments:detail": ("assessments:draft", FAMILY_RECORD),
+    "assessments:voice": ("assessments:draft", FAMILY_CHANGE),
+    "assessments:consent": ("assessments:draft", FAMILY_CHANGE),
+    "assessments:need_add": ("assessments:draft", FAMILY_CHANGE),
+    "assessments:need_edit": ("assessments:need", FAMILY_CHANGE),
+    "assessments:need_remove": ("assessments:need", FAMILY_CHANGE),
+    "assessments:complete": ("assessments:draft", FAMILY_CHANGE),
+    "assessments:sign_off": ("assessments:completed", TEAM_MANAGER_ONLY),
+    "assessments:plan_create": ("assessments:completed", FAMILY_CHANGE),
+    "assessments:plan": ("assessments:plan", FAMILY_RECORD),
+    "assessments:action_add": ("assessments:plan", FAMILY_CHANGE),
+    "assessments:action_edit": ("assessments:action", FAMILY_CHANGE),
+    "assessments:action_complete": ("assessments:action", FAMILY_CHANGE),
+    "assessments:review_record": ("assessments:plan", FAMILY_CHANGE),
 }
 
 # Pages that change something: an empty POST gets the same refusals as a GET (or, for those
@@ -80,6 +100,14 @@ POST_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "family",
         FAMILY_CASEWORK | {"allocated": 302, "colleague": 302, "manager": 302},
     ),
+}
+
+# Pages that change a record, POSTed with an empty form. 200 here means the page answered the
+# persona (a form with errors, or a redirect after the change that is not to sign-in).
+ASSESSMENT_WRITE_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
+    name: (build, expected)
+    for name, (build, expected) in MATRIX.items()
+    if name.startswith("assessments:") and expected is not FAMILY_RECORD
 }
 
 # The namespaces of the browser pages; the API and the admin have their own access tests.
@@ -109,6 +137,10 @@ def _url(name: str, build: str, family) -> str:
         return reverse(name, kwargs={"reference": family.reference})
     if build in {"episode", "closure", "step_up"}:
         return reverse(name, kwargs={"uuid": _casework(build, family).uuid})
+    if build.startswith("assessments:"):
+        from tests.assessments.world import matrix_kwargs
+
+        return reverse(name, kwargs=matrix_kwargs(build, family))
     return reverse(name)
 
 
@@ -156,4 +188,18 @@ def test_post_access(name, persona, family, client_for):
     response = client_for(persona).post(_url(name, build, family), {})
     assert response.status_code == expected[persona], (name, persona)
     if persona == "anonymous":
+        assert response["Location"].startswith("/sign-in/")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ASSESSMENT_WRITE_MATRIX))
+def test_assessment_post_access(name, persona, family, client_for):
+    build, expected = ASSESSMENT_WRITE_MATRIX[name]
+    response = client_for(persona).post(_url(name, build, family), {})
+    if expected[persona] == 200:
+        assert response.status_code in (200, 302), (name, persona)
+        assert not response.get("Location", "").startswith("/sign-in/"), (name, persona)
+    else:
+        assert response.status_code == expected[persona], (name, persona)
+    if expected[persona] == 302:
         assert response["Location"].startswith("/sign-in/")
