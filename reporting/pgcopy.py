@@ -45,7 +45,8 @@ class _Column:
                 codes = series.cat.codes.to_numpy().astype("int64")
                 labels = np.asarray(series.cat.categories, dtype=object)
             else:
-                codes, labels = pd.factorize(series.astype("object"), use_na_sentinel=True)
+                raw, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+                codes, labels = np.asarray(raw, dtype="int64"), np.asarray(uniques, dtype=object)
             encoded = [str(label).encode() for label in labels]
             longest = max((len(b) for b in encoded), default=1) or 1
             self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
