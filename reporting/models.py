@@ -433,8 +433,15 @@ class FamilyClaim(models.Model):
     SCANNED = (Status.ELIGIBLE, Status.CLAIMABLE)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    rule_set = models.ForeignKey(ClaimRuleSet, on_delete=models.PROTECT, related_name="claims")
-    family = models.ForeignKey("cases.Family", on_delete=models.PROTECT, related_name="claims")
+    # No single-column indexes: (rule_set, status) and the unique (family, rule_set, period)
+    # lead with these columns already, and the nightly scan writes claims by the hundred
+    # thousand.
+    rule_set = models.ForeignKey(
+        ClaimRuleSet, on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    family = models.ForeignKey(
+        "cases.Family", on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
     period_label = models.CharField(max_length=32, help_text="Programme year")
     period_start = models.DateField()
     period_end = models.DateField()

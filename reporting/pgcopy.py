@@ -41,7 +41,12 @@ class _Column:
             self.values = np.where(self.null, 0, offset).astype("int32")
             self.width = np.where(self.null, -1, 4)
         elif kind == "text":
-            codes, labels = pd.factorize(series.astype("object"), use_na_sentinel=True)
+            if isinstance(series.dtype, pd.CategoricalDtype):  # codes are already there
+                codes = series.cat.codes.to_numpy().astype("int64")
+                labels = np.asarray(series.cat.categories, dtype=object)
+            else:
+                raw, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+                codes, labels = np.asarray(raw, dtype="int64"), np.asarray(uniques, dtype=object)
             encoded = [str(label).encode() for label in labels]
             longest = max((len(b) for b in encoded), default=1) or 1
             self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
@@ -58,21 +63,34 @@ class _Column:
             target[name] = self.values[rows]
 
 
+def _shapes(widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's shape number and the distinct shapes (rows of field widths), by hashing one
+    integer key per row rather than sorting rows."""
+    key = np.zeros(len(widths), dtype="int64")
+    room = 1
+    for index in range(widths.shape[1]):
+        column = widths[:, index]
+        if column.min() == column.max():
+            continue
+        codes, uniques = pd.factorize(column)
+        if room * len(uniques) >= 2**62:  # too many shapes for one key: fold what we have
+            key, _ = pd.factorize(key)
+            room = int(key.max()) + 1
+        key = key * len(uniques) + codes
+        room *= len(uniques)
+    group, _ = pd.factorize(key)
+    group = np.asarray(group, dtype="int64")
+    first = np.unique(group, return_index=True)[1]
+    return group, widths[first]
+
+
 def encode(frame: pd.DataFrame, kinds: Sequence[tuple[str, str]]) -> bytes:
     """The frame's named columns as a complete binary COPY stream (header to trailer)."""
     columns = [_Column(frame[name], kind) for name, kind in kinds]
     if len(frame) == 0:
         return HEADER + TRAILER
     widths = np.stack([column.width for column in columns], axis=1)
-    varying = [i for i in range(widths.shape[1]) if widths[:, i].min() != widths[:, i].max()]
-    if varying:
-        _, first, group = np.unique(
-            widths[:, varying], axis=0, return_index=True, return_inverse=True
-        )
-        shapes = widths[first]
-    else:
-        shapes, group = widths[:1], np.zeros(len(frame), dtype="int64")
-    group = group.reshape(-1)
+    group, shapes = _shapes(widths)
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(shapes) + 1))
     chunks = [HEADER]

@@ -81,6 +81,15 @@ def params_hash(params: dict[str, Any]) -> str:
 Compute = Callable[[ReportingData, Sequence[Period]], MeasureResult]
 
 
+def _person_families(data: ReportingData) -> pd.DataFrame:
+    """Each person's family, worked out once per loaded data (every partition needs it)."""
+    cached = getattr(data, "_person_families", None)
+    if cached is None:
+        cached = m.person_families(data.memberships)
+        data._person_families = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _team_targets(data: ReportingData) -> pd.DataFrame:
     return data.teams[["team", "caseload_target"]]
 
@@ -91,7 +100,7 @@ MEASURES: dict[str, Compute] = {
     "RR3": lambda d, p: m.rr3_step_down_status(
         d.episodes, d.csc, periods=p, transitions=d.transitions
     ),
-    "RR4": lambda d, p: m.rr4_csc_rereferral(d.csc, periods=p, memberships=d.memberships),
+    "RR4": lambda d, p: m.rr4_csc_rereferral(d.csc, periods=p, families=_person_families(d)),
     "RR5": lambda d, p: m.rr5_early_help_rereferral(d.episodes, periods=p),
     "ESC": lambda d, p: m.esc_steps(d.transitions, periods=p),
     "T1": lambda d, p: m.t1_contact_timeliness(d.referrals, periods=p),

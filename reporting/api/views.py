@@ -41,6 +41,7 @@ def _problem(code: int, text: str) -> Any:
 
 @extend_schema_view(
     list=extend_schema(
+        tags=["reporting"],
         summary="List stored KPI values",
         description=(
             "Every number the nightly or on-demand recompute stored: one row per measure, "

@@ -455,11 +455,14 @@ def rr4_csc_rereferral(
     *,
     periods: Sequence[Period],
     memberships: pd.DataFrame | None = None,
+    families: pd.DataFrame | None = None,
     params: RR4Params | None = None,
 ) -> MeasureResult:
     """RR4 (DfE CIN definition): CSC referrals dated in the period that follow a previous CSC
     referral of the same child within ``lookback_months`` (previous P < R ≤ P + 12 months).
-    Unit: referral. ``memberships`` (optional) gives each child's family and locality.
+    Unit: referral. ``memberships`` (optional) gives each child's family and locality;
+    ``families`` is ``events.person_families(memberships)`` already worked out (a run computing
+    several periods passes it once).
     """
     params = params or RR4Params()
     events = csc_referral_events(csc).sort_values(["child_id", "referral_on"], kind="stable")
@@ -471,8 +474,10 @@ def rr4_csc_rereferral(
         events["referral_on"] <= add_months(events["previous_on"], params.lookback_months)
     ).fillna(False)
     events = events.assign(rereferral=rereferral.astype(bool))
-    if memberships is not None:
-        events = events.merge(person_families(memberships), on="child_id", how="left")
+    if families is None and memberships is not None:
+        families = person_families(memberships)
+    if families is not None:
+        events = events.merge(families, on="child_id", how="left")
     events = as_categories(events, params.breakdowns)
     referrals = in_periods(events, "referral_on", periods)
     members = as_records(referrals, "csc_id", "csc_involvement").assign(
