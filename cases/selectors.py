@@ -30,7 +30,7 @@ def families_visible_to(user: User | AnonymousUser) -> QuerySet[Family]:
     """Families this user may open.
 
     - practitioners, managers and read-only staff: families with an episode in one of their
-      teams (open or closed), and any family whose episode they lead;
+      teams (open or closed), any family whose episode they lead, and families they created;
     - performance officers: families with an episode in any team of their organisation;
     - partner users: families whose episode they lead, or where they (or, for a membership
       naming no person, their organisation) are a current TAF member with consent recorded;
@@ -42,7 +42,11 @@ def families_visible_to(user: User | AnonymousUser) -> QuerySet[Family]:
     family_ids: list[QuerySet[Any, Any]] = [
         Episode.objects.filter(lead_practitioner=user).values("family_id")
     ]
+    condition = Q(pk__in=[])
     if access.is_staff_worker:
+        # The creator keeps the family (as the decider keeps a referral, below): before early
+        # help opens no team holds it, and they need to go on working on it.
+        condition = Q(created_by=user)
         family_ids.append(Episode.objects.filter(team_id__in=access.team_ids).values("family_id"))
     if access.is_performance_officer:
         family_ids.append(
@@ -57,7 +61,6 @@ def families_visible_to(user: User | AnonymousUser) -> QuerySet[Family]:
                 ended_on__isnull=True,
             ).values("family_id")
         )
-    condition = Q()
     for subquery in family_ids:
         condition |= Q(pk__in=subquery)
     return Family.objects.filter(condition)

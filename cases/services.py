@@ -103,7 +103,13 @@ def family_create(
     *, actor: User | None, address: str = "", postcode: str = "", locality=None
 ) -> Family:
     (reference,) = references_allocate("F")
-    family = Family(reference=reference, address=address, postcode=postcode, locality=locality)
+    family = Family(
+        reference=reference,
+        address=address,
+        postcode=postcode,
+        locality=locality,
+        created_by=actor,
+    )
     family.full_clean()
     family.save()
     _event(family=family, kind="family_created", summary=f"Family {reference} created", actor=actor)

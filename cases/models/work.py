@@ -83,6 +83,7 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="referral_inbox")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="received") & Q(decision="") & Q(decided_on__isnull=True))
