@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests make
@@ -37,9 +38,21 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(django_db_setup) -> Iterator[Browser]:
+    serialized = {
+        alias: connections[alias]._test_serialized_contents  # type: ignore[attr-defined]
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Playwright's sync API leaves its event loop marked as running in this thread, and
+        # Django keeps database connections per event loop context once one runs: from here
+        # on, tests get new connection objects. Give them the data serialized at set-up, or
+        # serialized_rollback restores nothing after the first browser test flushed the
+        # database (the seeded reference data included).
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
         yield browser
         browser.close()
 
