@@ -426,3 +426,14 @@ def test_factories_person_is_invisible_without_a_family(personas):
     from cases.selectors import people_visible_to
 
     assert not people_visible_to(personas["colleague"]).exists()
+
+
+@pytest.mark.parametrize(("persona", "offered"), [("colleague", True), ("readonly", False)])
+def test_the_family_record_offers_to_add_a_person(family, client_for, persona, offered):
+    page = (
+        client_for(persona)
+        .get(reverse("cases:family", kwargs={"reference": family.reference}))
+        .content.decode()
+    )
+
+    assert (add_url(family) in page) is offered
