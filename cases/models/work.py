@@ -158,7 +158,16 @@ class Episode(models.Model):
 
     class Meta:
         ordering = ["-started_on"]
-        indexes = [models.Index(fields=["ended_on"]), models.Index(fields=["started_on"])]
+        indexes = [
+            models.Index(fields=["ended_on"]),
+            models.Index(fields=["started_on"]),
+            # The team view's unallocated work: open episodes nobody leads, oldest first.
+            models.Index(
+                fields=["team", "started_on"],
+                condition=Q(ended_on__isnull=True, lead_practitioner__isnull=True),
+                name="episode_unallocated",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["child", "service"],
