@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from rapidfuzz import fuzz
 
 from .models import Address, FamilyMembership, Person
@@ -104,15 +104,16 @@ def score(submitted: Facts, existing: Facts) -> tuple[Decimal, tuple[str, ...]]:
     return Decimal(total), tuple(reason for _, reason in parts if reason)
 
 
-def find_candidates(submitted: Facts) -> list[Match]:
+def find_candidates(submitted: Facts, *, among: QuerySet[Person] | None = None) -> list[Match]:
     """Existing people worth showing to triage for ``submitted``, best first.
 
     Looks at the person with the same NHS number, people born on the same day (or the day
     and month swapped), and people of the same surname born the same year: three queries
-    whatever the number of people, comparing at most ``SEARCH_LIMIT`` of them. It runs in
-    Celery, off the request path.
+    whatever the number of people, comparing at most ``SEARCH_LIMIT`` of them. Partner
+    requests run it in Celery, off the request path; the "add a person" pages run it within
+    ``among``, the people the user may see.
     """
-    found = _nearby_people(submitted)
+    found = _nearby_people(submitted, Person.objects.all() if among is None else among)
     postcodes = _postcodes_of(list(found))
     matches = []
     for pk, facts in found.items():
@@ -123,7 +124,7 @@ def find_candidates(submitted: Facts) -> list[Match]:
     return sorted(matches, key=lambda match: match.score, reverse=True)
 
 
-def _nearby_people(submitted: Facts) -> dict[int, Facts]:
+def _nearby_people(submitted: Facts, people: QuerySet[Person]) -> dict[int, Facts]:
     query = Q(pk__in=[])
     if submitted.nhs_number:
         query |= Q(nhs_number=submitted.nhs_number)
@@ -134,7 +135,7 @@ def _nearby_people(submitted: Facts) -> dict[int, Facts]:
             query |= Q(date_of_birth=born.replace(month=born.day, day=born.month))
         if submitted.surname:
             query |= Q(surname__iexact=submitted.surname, date_of_birth__year=born.year)
-    rows = Person.objects.filter(query).values_list(
+    rows = people.filter(query).values_list(
         "pk", "forename", "surname", "date_of_birth", "expected_date_of_birth", "nhs_number"
     )[:SEARCH_LIMIT]
     return {

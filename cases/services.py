@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -23,7 +23,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from assessments.models import IdentifiedNeed, Plan
-from earlyhelp.models import Organisation, Team, User
+from earlyhelp.access import access_for, current_memberships
+from earlyhelp.models import Membership, Organisation, Team, User
 
 from . import matching
 from .models import (
@@ -105,7 +106,13 @@ def family_create(
     *, actor: User | None, address: str = "", postcode: str = "", locality=None
 ) -> Family:
     (reference,) = references_allocate("F")
-    family = Family(reference=reference, address=address, postcode=postcode, locality=locality)
+    family = Family(
+        reference=reference,
+        address=address,
+        postcode=postcode,
+        locality=locality,
+        created_by=actor,
+    )
     family.full_clean()
     family.save()
     _event(family=family, kind="family_created", summary=f"Family {reference} created", actor=actor)
@@ -1485,3 +1492,156 @@ def closure_return(*, actor: User, closure: ClosureRequest, reason: str) -> Clos
         closure=closure.uuid,
     )
     return closure
+
+
+# --- Front door: triage from the decision form, new families, allocation (ui-frontdoor) -----
+
+
+def _works_in(user: User, team: Team) -> bool:
+    """Whether ``user`` is a current practitioner or manager of ``team``."""
+    return user.is_active and (
+        user.memberships.filter(
+            current_memberships(),
+            team=team,
+            role__in=[Membership.Role.PRACTITIONER, Membership.Role.TEAM_MANAGER],
+        ).exists()
+    )
+
+
+@transaction.atomic
+def referral_decide(
+    *,
+    actor: User,
+    referral: Referral,
+    decision: str,
+    decided_on: dt.date,
+    children: Iterable[Person] | None = None,
+    level: LevelOfNeed | None = None,
+    service: Service | None = None,
+    team: Team | None = None,
+    lead_practitioner: User | None = None,
+    notes: str = "",
+    partner_reason: str = "",
+) -> Referral:
+    """Triage from the decision form: the children the decision is for, then the decision.
+
+    The practitioner chooses which of the family's children early help opens for (or a CSC
+    referral is recorded for); ``referral_triage`` then decides, opening their episodes. Early
+    help needs a team to hold the work, so it is never invisible to everybody; a lead
+    practitioner, when named, must work in that team. A partner's people must all be checked
+    (matched or recorded as new) before work opens, so no child is opened twice. For a
+    partner's request, ``partner_reason`` is what the partner is told.
+    """
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    acting = decision in {Referral.Decision.EARLY_HELP, Referral.Decision.ESCALATE_CSC}
+    if acting:
+        pending = SubmittedPerson.objects.filter(
+            submission__referral=referral,
+            role=SubmittedPerson.Role.CHILD,
+            resolution=SubmittedPerson.Resolution.PENDING,
+        )
+        if pending.exists():
+            raise _refuse(
+                "decision",
+                "Check each child in the request first: confirm a match or record them as new.",
+            )
+        if referral.family is None:
+            raise _refuse("decision", "Link the request to a family and its children first.")
+        chosen = list(children if children is not None else referral.children.all())
+        if not chosen:
+            raise _refuse("children", "Select the children the decision is for.")
+        in_family = set(
+            referral.family.memberships.filter(
+                ended_on__isnull=True, role=FamilyMembership.Role.CHILD
+            ).values_list("person_id", flat=True)
+        )
+        if any(child.pk not in in_family for child in chosen):
+            raise _refuse("children", "Every child must be a child of the family.")
+        referral.children.set(chosen)
+    if decision == Referral.Decision.EARLY_HELP:
+        if team is None:
+            raise _refuse("team", "Choose the team that will hold the work.")
+        if lead_practitioner is not None and not _works_in(lead_practitioner, team):
+            raise _refuse("lead_practitioner", f"Choose someone who works in {team}.")
+    else:
+        team = lead_practitioner = None
+    referral = referral_triage(
+        actor=actor,
+        referral=referral,
+        decision=decision,
+        decided_on=decided_on,
+        level=level,
+        service=service,
+        team=team,
+        lead_practitioner=lead_practitioner,
+        notes=notes,
+    )
+    if partner_reason.strip() and hasattr(referral, "partner_submission"):
+        partner_outcome_explain(actor=actor, referral=referral, reason=partner_reason)
+    return referral
+
+
+@transaction.atomic
+def family_create_with_person(
+    *,
+    actor: User,
+    postcode: str,
+    role: str,
+    address: str = "",
+    person: Person | None = None,
+    **new_person: Any,
+) -> tuple[Family, Person]:
+    """A new household with its first person: ``person`` when triage found them already
+    recorded, otherwise a new person from ``new_person``."""
+    family = family_create(actor=actor, address=address, postcode=postcode)
+    if person is not None:
+        family_member_add(actor=actor, family=family, person=person, role=role)
+    else:
+        person = person_create(actor=actor, family=family, role=role, **new_person)
+    return family, person
+
+
+@transaction.atomic
+def episode_allocate(*, actor: User, episode: Episode, lead_practitioner: User) -> Episode:
+    """A team manager makes ``lead_practitioner`` the lead of an open episode of their team.
+
+    Only a manager of the team holding the episode may allocate (PermissionDenied otherwise),
+    and only to a current practitioner or manager of that team.
+    """
+    episode = (
+        Episode.objects.select_for_update(of=("self",))
+        .select_related("team", "child")
+        .get(pk=episode.pk)
+    )
+    if episode.team_id is None or episode.team_id not in access_for(actor).managed_team_ids:
+        raise PermissionDenied("Only a manager of the team holding this work can allocate it.")
+    if episode.ended_on is not None:
+        raise _refuse("episode", "This episode is closed; only open work can be allocated.")
+    assert episode.team is not None
+    if not _works_in(lead_practitioner, episode.team):
+        raise _refuse("lead_practitioner", f"Choose someone who works in {episode.team}.")
+    if episode.lead_practitioner_id == lead_practitioner.pk:
+        raise _refuse("lead_practitioner", "This person is already the lead practitioner.")
+    previous = episode.lead_practitioner_id
+    episode.lead_practitioner = lead_practitioner
+    episode.lead_organisation = lead_practitioner.organisation
+    episode.full_clean()
+    episode.save(update_fields=["lead_practitioner", "lead_organisation", "updated_at"])
+    name = lead_practitioner.get_full_name() or lead_practitioner.username
+    _event(
+        family=episode.family,
+        person=episode.child,
+        kind="episode_allocated" if previous is None else "episode_reallocated",
+        summary=f"Early help for {episode.child} allocated to {name}",
+        actor=actor,
+        episode=episode.uuid,
+    )
+    return episode
+
+
+def access_logs_record(*, user: User, seen: Iterable[tuple[int, int | None]], what: str) -> None:
+    """Note that one page showed several records: (family id, person id or None) pairs."""
+    AccessLog.objects.bulk_create(
+        AccessLog(user=user, family_id=family_id, person_id=person_id, what=what)
+        for family_id, person_id in dict.fromkeys(seen)
+    )

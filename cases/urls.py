@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import caseload, episodes, family, taf, transitions
+from .views import caseload, episodes, family, referrals, search, taf, team, transitions
 
 app_name = "cases"
 
@@ -23,4 +23,18 @@ urlpatterns = [
     path("decisions/", transitions.step_decisions, name="step_decisions"),
     path("families/<str:reference>/taf/", taf.taf, name="taf"),
     path("families/<str:reference>/taf/leave/", taf.taf_member_end, name="taf_member_end"),
+    # Front door: requests for support, search, adding people and families, the team view.
+    path("requests/", referrals.inbox, name="referral_inbox"),
+    path("requests/<str:reference>/", referrals.referral_detail, name="referral"),
+    path("requests/<str:reference>/triage/", referrals.triage, name="referral_triage"),
+    path(
+        "requests/<str:reference>/people/<uuid:person>/",
+        referrals.submitted_person,
+        name="referral_person",
+    ),
+    path("search/", search.search, name="search"),
+    path("new-family/", search.family_create, name="family_create"),
+    path("families/<str:reference>/add-person/", search.person_add, name="person_add"),
+    path("team/", team.team, name="team"),
+    path("episodes/<uuid:episode>/allocate/", team.episode_allocate, name="episode_allocate"),
 ]

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -37,6 +38,14 @@ class Family(models.Model):
         null=True,
         blank=True,
         related_name="families",
+    )
+    # Until early help opens, nobody's team holds the family; its creator can still open it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="families_created",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -85,7 +94,12 @@ class Person(models.Model):
     class Meta:
         ordering = ["surname", "forename"]
         verbose_name_plural = "people"
-        indexes = [models.Index(fields=["surname", "forename", "date_of_birth"])]
+        # Name prefix and postcode searches use PostgreSQL-only pattern indexes as well; see
+        # migration 0005_search_and_inbox_indexes.
+        indexes = [
+            models.Index(fields=["surname", "forename", "date_of_birth"]),
+            models.Index(fields=["date_of_birth"], name="person_date_of_birth"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["nhs_number"], condition=~Q(nhs_number=""), name="person_nhs_number_unique"

@@ -83,6 +83,7 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="referral_inbox")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="received") & Q(decision="") & Q(decided_on__isnull=True))
@@ -166,6 +167,12 @@ class Episode(models.Model):
                 fields=["lead_practitioner"],
                 condition=Q(ended_on__isnull=True),
                 name="episode_open_by_lead",
+            ),
+            # The team view's unallocated work: open episodes nobody leads, oldest first.
+            models.Index(
+                fields=["team", "started_on"],
+                condition=Q(ended_on__isnull=True, lead_practitioner__isnull=True),
+                name="episode_unallocated",
             ),
         ]
         constraints = [

@@ -52,6 +52,13 @@ def browser(django_db_setup) -> Iterator[Browser]:
             if contents is not None:
                 setattr(connections[alias], "_test_serialized_contents", contents)  # noqa: B010
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Playwright's sync API leaves its event loop marked as running in this thread, and
+        # Django keeps database connections per event loop context once one runs: from here
+        # on, tests get new connection objects. Give them the data serialized at set-up, or
+        # serialized_rollback restores nothing after the first browser test flushed the
+        # database (the seeded reference data included).
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents  # type: ignore[attr-defined]
         yield browser
         browser.close()
 

@@ -53,6 +53,22 @@ POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": 302}
 
 FAMILY_CHANGE = {**FAMILY_RECORD, "readonly": 403}
 TEAM_MANAGER_ONLY = {**FAMILY_CHANGE, "allocated": 403, "colleague": 403, "partner": 403}
+FRONT_DOOR = {  # council staff triage every request awaiting it; partners use the API
+    "allocated": 200,
+    "colleague": 200,
+    "manager": 200,
+    "readonly": 200,
+    "outsider": 200,
+    "partner": 403,
+    "stranger_partner": 403,
+    "anonymous": 302,
+}
+A_REQUEST = {**FRONT_DOOR, "stranger_partner": 404}  # the partner sent it; the stranger did not
+TRIAGE = {**A_REQUEST, "readonly": 403}
+NEW_FAMILY = {**FRONT_DOOR, "readonly": 403}
+CHANGE_FAMILY = {**FAMILY_RECORD, "readonly": 403}
+MANAGERS = dict.fromkeys(FAMILY_RECORD, 403) | {"manager": 200, "anonymous": 302}
+ALLOCATE = {**MANAGERS, "outsider": 404, "stranger_partner": 404}
 
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:caseload": ("", ALL_STAFF_AND_PARTNER),
@@ -83,6 +99,15 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "assessments:action_edit": ("assessments:action", FAMILY_CHANGE),
     "assessments:action_complete": ("assessments:action", FAMILY_CHANGE),
     "assessments:review_record": ("assessments:plan", FAMILY_CHANGE),
+    "cases:referral_inbox": ("", FRONT_DOOR),
+    "cases:referral": ("referral", A_REQUEST),
+    "cases:referral_triage": ("referral", TRIAGE),
+    "cases:referral_person": ("submitted_person", A_REQUEST),
+    "cases:search": ("", ALL_STAFF_AND_PARTNER),
+    "cases:family_create": ("", NEW_FAMILY),
+    "cases:person_add": ("family", CHANGE_FAMILY),
+    "cases:team": ("", MANAGERS),
+    "cases:episode_allocate": ("allocate_episode", ALLOCATE),
 }
 
 # Pages that change something: an empty POST gets the same refusals as a GET (or, for those
@@ -141,6 +166,16 @@ def _url(name: str, build: str, family) -> str:
         from tests.assessments.world import matrix_kwargs
 
         return reverse(name, kwargs=matrix_kwargs(build, family))
+    if build in {"referral", "submitted_person"}:
+        from tests.web.frontdoor_data import partner_request
+
+        referral = partner_request(family.taf_members.get().organisation)
+        if build == "referral":
+            return reverse(name, kwargs={"reference": referral.reference})
+        submitted = referral.partner_submission.people.first()
+        return reverse(name, kwargs={"reference": referral.reference, "person": submitted.uuid})
+    if build == "allocate_episode":
+        return reverse(name, kwargs={"episode": family.episodes.get().uuid})
     return reverse(name)
 
 
