@@ -120,7 +120,7 @@ def measure(request: HttpRequest, code: str) -> HttpResponse:
     percent = _is_percent(tile.category)
     target = shown[-1].extra.get("target") if shown else None
     chart = {
-        "labels": [p.period_label for p in shown],
+        "labels": [f"{p.period_start:%b %Y}" for p in shown],
         "values": [float(p.value) if p.value is not None else None for p in shown],
         "target": target,
         "label": f"{title}{' (%)' if percent else ''}",
@@ -134,7 +134,7 @@ def measure(request: HttpRequest, code: str) -> HttpResponse:
             "series": shown,
             "months": months,
             "start": start,
-            "end_label": shown[-1].period_label if shown else "",
+            "end_label": f"{shown[-1].period_start:%B %Y}" if shown else "",
             "end": end,
             "breakdown": breakdown,
             "breakdowns": BREAKDOWNS,
@@ -146,6 +146,15 @@ def measure(request: HttpRequest, code: str) -> HttpResponse:
             "chart": chart,
         },
     )
+
+
+ACRONYMS = {"csc": "CSC", "cin": "CIN", "cp": "CP", "cla": "CLA"}
+
+
+def _line_label(category: str) -> str:
+    """``reopened_csc_kind_cp_plan`` → "Reopened CSC kind CP plan"."""
+    words = [ACRONYMS.get(word, word) for word in category.split("_")]
+    return " ".join([words[0].capitalize(), *words[1:]]) if words else category
 
 
 def _cohort(request: HttpRequest, code: str) -> HttpResponse:
@@ -176,7 +185,7 @@ def _cohort(request: HttpRequest, code: str) -> HttpResponse:
         else []
     )
     for row in rows:
-        row.line = row.category.replace("_", " ").capitalize()  # type: ignore[attr-defined]
+        row.line = _line_label(row.category)  # type: ignore[attr-defined]
     fmt = _export_format(request)
     if fmt:
         return exports.response(

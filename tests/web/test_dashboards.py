@@ -58,7 +58,7 @@ def test_measure_page_has_chart_data_and_table(computed, client_for, django_asse
     page = response.content.decode()
     assert 'id="series-data"' in page and "chart.umd.min.js" in page
     assert 'aria-hidden="true"' in page  # the table, not the canvas, is what is read out
-    for period in ("2026-08", "2026-09", "2026-10"):
+    for period in ("Aug 2026", "Sep 2026", "Oct 2026"):
         assert f'<th scope="row" class="govuk-table__header">{period}</th>' in page
     assert reverse("reporting:drill_down", args=[_rr1("2026-09").pk, "denominator"]) in page
 
@@ -95,7 +95,7 @@ def test_cohort_table_in_counts_and_percentages(computed, client_for):
         "excluded",
         "denominator",
     ]
-    assert "Reopened csc" in page and "100.0%" in page
+    assert "Reopened CSC kind CP plan" in page and "100.0%" in page
 
 
 def test_drill_down_lists_only_visible_families(
