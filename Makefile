@@ -47,7 +47,7 @@ static/build/.built: node_modules/.package-lock.json $(wildcard frontend/*) Make
 	mkdir -p static/build/assets/images
 	npx --no-install sass --quiet --load-path=. --no-source-map --style=compressed \
 		frontend/app.scss static/build/app.css
-	cp frontend/app.mjs node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js \
+	cp frontend/app.mjs frontend/charts.mjs node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js \
 		node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js \
 		node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js \
 		node_modules/chart.js/dist/chart.umd.min.js.map \

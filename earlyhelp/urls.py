@@ -14,6 +14,7 @@ urlpatterns = [
     path("no-role/", views.no_role, name="no_role"),
     path("", include("cases.urls")),
     path("", include("assessments.urls")),
+    path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
     # Before the partner API, whose catch-all answers every other /api/ path with a problem.
     path("api/v1/kpis/", include(("reporting.api.urls", "reporting-api"))),

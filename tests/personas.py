@@ -8,6 +8,7 @@
 - ``partner``: a school's user, a TAF member with the family's consent
 - ``stranger_partner``: a user of another school, not on the TAF (gets 404)
 - ``anonymous``: not signed in (sent to sign in)
+- ``performance``: performance officer of the council (reads reports, no caseload)
 """
 
 import datetime as dt
@@ -49,6 +50,7 @@ def personas(team, other_team, school, council):
             "partner_user", organisation=other_school
         ),
         "anonymous": None,
+        "performance": factories.UserFactory.with_role("performance_officer", organisation=council),
     }
 
 

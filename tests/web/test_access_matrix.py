@@ -8,6 +8,8 @@ fails when a page is added without its row.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.web import reporting_rows
+
 PERSONAS = (
     "allocated",
     "colleague",
@@ -17,6 +19,7 @@ PERSONAS = (
     "partner",
     "stranger_partner",
     "anonymous",
+    "performance",
 )
 
 # url name → (how to build its kwargs from the family, {persona: expected GET status})
@@ -29,6 +32,7 @@ ALL_STAFF_AND_PARTNER = {
     "partner": 200,
     "stranger_partner": 200,
     "anonymous": 302,
+    "performance": 403,  # no caseload
 }
 FAMILY_RECORD = {
     "allocated": 200,
@@ -39,11 +43,28 @@ FAMILY_RECORD = {
     "partner": 200,
     "stranger_partner": 404,
     "anonymous": 302,
+    "performance": 200,  # any family with an episode in the council's teams
 }
+# Reporting: performance officers and managers read; everybody else is refused.
+REPORT_READERS = {
+    "allocated": 403,
+    "colleague": 403,
+    "manager": 200,
+    "readonly": 403,
+    "outsider": 403,
+    "partner": 403,
+    "stranger_partner": 403,
+    "anonymous": 302,
+    "performance": 200,
+}
+# Claim-batch downloads: the officers who submit claims only.
+REPORT_RUNNERS = {**REPORT_READERS, "manager": 403}
+# POST only: any signed-in GET is refused with 405.
+REPORT_POST_ONLY = {**dict.fromkeys(REPORT_READERS, 405), "anonymous": 302}
 
 # Council casework on a family: practitioners and managers of its team; read-only staff and
 # partner users may look at the record but not act.
-FAMILY_CASEWORK = FAMILY_RECORD | {"readonly": 403, "partner": 403}
+FAMILY_CASEWORK = FAMILY_RECORD | {"readonly": 403, "partner": 403, "performance": 403}
 # The episode's lead practitioner or a manager of its team.
 EPISODE_LEAD_OR_MANAGER = FAMILY_CASEWORK | {"colleague": 403}
 # A manager of the team that holds the work.
@@ -51,7 +72,7 @@ TEAM_MANAGER_DECIDES = EPISODE_LEAD_OR_MANAGER | {"allocated": 403}
 MANAGERS_ONLY = dict.fromkeys(PERSONAS, 403) | {"manager": 200, "anonymous": 302}
 POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": 302}
 
-FAMILY_CHANGE = {**FAMILY_RECORD, "readonly": 403}
+FAMILY_CHANGE = {**FAMILY_RECORD, "readonly": 403, "performance": 403}
 TEAM_MANAGER_ONLY = {**FAMILY_CHANGE, "allocated": 403, "colleague": 403, "partner": 403}
 FRONT_DOOR = {  # council staff triage every request awaiting it; partners use the API
     "allocated": 200,
@@ -62,11 +83,16 @@ FRONT_DOOR = {  # council staff triage every request awaiting it; partners use t
     "partner": 403,
     "stranger_partner": 403,
     "anonymous": 302,
+    "performance": 403,
 }
-A_REQUEST = {**FRONT_DOOR, "stranger_partner": 404}  # the partner sent it; the stranger did not
+A_REQUEST = {
+    **FRONT_DOOR,
+    "stranger_partner": 404,
+    "performance": 404,
+}  # the partner sent it; the stranger did not
 TRIAGE = {**A_REQUEST, "readonly": 403}
 NEW_FAMILY = {**FRONT_DOOR, "readonly": 403}
-CHANGE_FAMILY = {**FAMILY_RECORD, "readonly": 403}
+CHANGE_FAMILY = {**FAMILY_RECORD, "readonly": 403, "performance": 403}
 MANAGERS = dict.fromkeys(FAMILY_RECORD, 403) | {"manager": 200, "anonymous": 302}
 ALLOCATE = {**MANAGERS, "outsider": 404, "stranger_partner": 404}
 
@@ -108,6 +134,14 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:person_add": ("family", CHANGE_FAMILY),
     "cases:team": ("", MANAGERS),
     "cases:episode_allocate": ("allocate_episode", ALLOCATE),
+    "reporting:dashboard": ("", REPORT_READERS),
+    "reporting:measure": ("measure", REPORT_READERS),
+    "reporting:drill_down": ("kpi_value", REPORT_READERS),
+    "reporting:run_start": ("", REPORT_POST_ONLY),
+    "reporting:run": ("report_run", REPORT_READERS),
+    "reporting:run_progress": ("report_run", REPORT_READERS),
+    "reporting:pbr": ("", REPORT_READERS),
+    "reporting:claim_batch": ("claim_batch", REPORT_RUNNERS),
 }
 
 # Pages that change something: an empty POST gets the same refusals as a GET (or, for those
@@ -176,6 +210,8 @@ def _url(name: str, build: str, family) -> str:
         return reverse(name, kwargs={"reference": referral.reference, "person": submitted.uuid})
     if build == "allocate_episode":
         return reverse(name, kwargs={"episode": family.episodes.get().uuid})
+    if build in reporting_rows.BUILDERS:
+        return reverse(name, kwargs=reporting_rows.BUILDERS[build]())
     return reverse(name)
 
 
