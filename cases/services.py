@@ -827,13 +827,16 @@ def partner_referral_submit(
     idempotency_key: str | None,
     request_hash: str,
     render: Callable[[Referral], dict[str, Any]],
+    audit: Callable[[], None] | None = None,
 ) -> PartnerSubmitOutcome:
     """Record a partner's request for support, exactly once per ``idempotency_key``.
 
     ``data`` is what ``ReferralSubmissionSerializer`` validated. The referral itself is
     recorded by ``referral_record``, under the same rules as any other; beside it go the
     people and address as submitted, and the stored response for ``idempotency_key``, all
-    in one transaction. ``render`` turns the referral into that response body.
+    in one transaction. ``render`` turns the referral into that response body; ``audit``,
+    if given, records the API call last in that transaction, so the referral never exists
+    without its audit row.
 
     The idempotency row is written last, with the response in it: a concurrent request with
     the same key waits on the unique constraint until this one commits, then fails, rolls
@@ -856,6 +859,8 @@ def partner_referral_submit(
                     response_body=body,
                     referral=referral,
                 )
+            if audit is not None:
+                audit()
             return PartnerSubmitOutcome(201, body, replayed=False)
     except IntegrityError:
         if idempotency_key is None:

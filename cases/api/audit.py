@@ -15,16 +15,37 @@ from .authentication import presented_key_prefix
 
 
 class AuditedMixin:
-    """Wraps ``dispatch`` to record the call once the response is known, whatever it is."""
+    """Wraps ``dispatch`` to record the call once the response is known, whatever it is.
+
+    A view that writes can record the call earlier, inside its write's transaction
+    (``audit``), so that the write and its audit row commit together or not at all.
+    """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
-        started = time.perf_counter()
+        self._audit_started = time.perf_counter()
+        self._audited_as: int | None = None
         response: Response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        _record(self.request, request, response, started)  # type: ignore[attr-defined]
+        replayed = response.get("Idempotent-Replayed") == "true"
+        if self._audited_as != response.status_code or replayed:
+            drf_request = self.request  # type: ignore[attr-defined]
+            _record(drf_request, request, response.status_code, replayed, self._audit_started)
         return response
 
+    def audit(self, *, status: int) -> None:
+        """Record the call now, as answered with ``status``, in the caller's transaction.
 
-def _record(request: Request, raw: HttpRequest, response: Response, started: float) -> None:
+        Call it last in the transaction whose commit the response will report: one commit
+        instead of two, and no write without its audit row. Should that transaction roll
+        back instead, the response differs (a replay, an error) and is recorded as usual.
+        """
+        request = self.request  # type: ignore[attr-defined]
+        _record(request, request._request, status, False, self._audit_started)
+        self._audited_as = status
+
+
+def _record(
+    request: Request, raw: HttpRequest, status: int, replayed: bool, started: float
+) -> None:
     try:
         auth, user = request.auth, request.user
     except APIException:  # authentication never ran (the request failed before it)
@@ -41,7 +62,7 @@ def _record(request: Request, raw: HttpRequest, response: Response, started: flo
         user_id=user.pk if user is not None and user.is_authenticated else None,
         method=raw.method or "",
         endpoint=match.view_name if match is not None else "",
-        status=response.status_code,
+        status=status,
         duration_ms=round((time.perf_counter() - started) * 1000),
-        replayed=response.get("Idempotent-Replayed") == "true",
+        replayed=replayed,
     )

@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -85,6 +86,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process group
+    elsewhere: float | None = None  # share of the machine's CPU spent outside this bench
     load: str = ""
 
     @property
@@ -226,25 +228,30 @@ def _run(
     finally:
         server.terminate()
         server.wait(timeout=30)
-    cpu_ms = {
-        group: (after[group] - before.get(group, 0.0)) / measured.requests * 1000
-        for group in after
-        if measured.requests
-    }
+    spent = {group: after[group] - before.get(group, 0.0) for group in after}
+    machine = spent.pop("machine", None)
+    cpu_ms = {group: used / max(measured.requests, 1) * 1000 for group, used in spent.items()}
+    elsewhere = None
+    if machine is not None:
+        capacity = (os.cpu_count() or 1) * measured.seconds
+        elsewhere = max(0.0, machine - sum(spent.values())) / capacity
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return warmup, replace(measured, cpu_ms=cpu_ms, load=load)
+    return warmup, replace(measured, cpu_ms=cpu_ms, elsewhere=elsewhere, load=load)
 
 
 def _cpu_seconds(server_pid: int, database: str) -> dict[str, float]:
-    """CPU seconds so far of gunicorn (master and workers) and of the database's backends.
+    """CPU seconds so far: gunicorn (master and workers), the database's backends, wrk, and
+    the whole machine (every process, and the kernel's interrupt work).
 
-    Read from /proc; empty where there is none. A backend's title names its database.
+    Read from /proc; only wrk's where there is none. A backend's title names its database.
     """
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the wrk runs that finished
+    seconds = {"wrk": children.ru_utime + children.ru_stime}
     proc = Path("/proc")
     if not proc.is_dir():
-        return {}
+        return seconds
     tick = os.sysconf("SC_CLK_TCK")
-    seconds = {"gunicorn": 0.0, "postgres": 0.0}
+    seconds |= {"gunicorn": 0.0, "postgres": 0.0}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -258,7 +265,12 @@ def _cpu_seconds(server_pid: int, database: str) -> dict[str, float]:
             seconds["gunicorn"] += used
         elif title.startswith("postgres: ") and f" {database} " in title:
             seconds["postgres"] += used
-    return seconds if seconds["postgres"] else {"gunicorn": seconds["gunicorn"]}
+    if not seconds["postgres"]:  # PostgreSQL runs elsewhere
+        del seconds["postgres"]
+    # user, nice, system, idle, iowait, irq, softirq: all but idle and iowait are busy
+    ticks = [int(value) for value in (proc / "stat").read_text().split()[1:8]]
+    seconds["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / tick
+    return seconds
 
 
 def _count_referrals(env: dict[str, str]) -> int:
@@ -294,7 +306,10 @@ def _report(results: list[Result], created: int, referrals: int) -> None:
         )
     for result in results:
         cpu = ", ".join(f"{group} {ms:.2f} ms" for group, ms in result.cpu_ms.items())
-        print(f"{result.target}: CPU per request {cpu or 'not measured'}; load {result.load}")
+        print(f"{result.target}: CPU per request: {cpu}.")
+        if result.elsewhere is not None:
+            print(f"  Meanwhile other work took {result.elsewhere:.0%} of the machine's CPU.")
+        print(f"  Load average at the end: {result.load}.")
     floor, api = results
     print(f"API throughput: {api.per_second / floor.per_second:.0%} of the floor's.")
     print("Target: at least 300 referrals/s with p99 under 250 ms.")

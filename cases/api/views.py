@@ -198,6 +198,7 @@ class ReferralViewSet(
                 idempotency_key=key,
                 request_hash=_body_hash(request.data),
                 render=lambda referral: dict(self.get_serializer(partner_view(referral)).data),
+                audit=lambda: self.audit(status=201),
             )
         except services.IdempotencyConflict as exc:
             raise IdempotencyKeyReused from exc

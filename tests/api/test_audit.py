@@ -4,10 +4,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import DatabaseError
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from cases.models import ApiRequestLog
+from cases import services
+from cases.models import ApiRequestLog, IdempotencyRecord, Referral
 from tests.api.conftest import REFERRALS, client_for, post
 
 
@@ -78,3 +80,25 @@ def test_audit_rows_hold_no_personal_data(api, body):
     )
     for personal in ("Ada", "Example", "9434765919", "LS1 4AP", "SCH-2026-0042", created["id"]):
         assert personal not in stored
+
+
+@pytest.mark.django_db
+def test_a_referral_and_its_audit_row_commit_together(api, body, monkeypatch):
+    def audit_fails(**fields):
+        raise DatabaseError("the audit table is unavailable")
+
+    monkeypatch.setattr(services, "api_request_audit", audit_fails)
+
+    with pytest.raises(DatabaseError):
+        post(api, body, "k-audit")
+
+    # no request for support without the row saying who sent it
+    assert not Referral.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_created_referral_is_recorded_once(api, body):
+    post(api, body, "k-once")
+
+    assert [(r["status"], r["replayed"]) for r in rows()] == [(201, False)]
