@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from cases.models import Episode, Family, HeadlineOutcome, LevelOfNeed, Person
-from cases.services import _event
+from cases.services import _event, _is_member, _refuse
 from earlyhelp.access import access_for
 from earlyhelp.models import Organisation, User
 
@@ -64,10 +64,6 @@ def _name(user: User | None) -> str:
     return user.get_full_name() or user.username
 
 
-def _refuse(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
-
-
 def _today() -> dt.date:
     return timezone.localdate()
 
@@ -75,10 +71,6 @@ def _today() -> dt.date:
 def _not_in_future(field: str, value: dt.date, what: str = "The date") -> None:
     if value > _today():
         raise _refuse(field, f"{what} must be today or in the past.")
-
-
-def _is_current_member(family: Family, person: Person) -> bool:
-    return family.memberships.filter(person=person, ended_on__isnull=True).exists()
 
 
 Document = TypeVar("Document", Assessment, Plan)
@@ -275,7 +267,7 @@ def _check_need(
 ) -> None:
     if headline_outcome is None or not headline_outcome.is_active:
         raise _refuse("headline_outcome", "Choose the headline outcome this need is about.")
-    if person is not None and not _is_current_member(assessment.family, person):
+    if person is not None and not _is_member(assessment.family, person):
         raise _refuse("person", "Choose a member of this family, or the whole family.")
     if level_at_assessment is None or not level_at_assessment.is_active:
         raise _refuse("level_at_assessment", "Choose the level of need at assessment.")

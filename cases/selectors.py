@@ -147,9 +147,11 @@ def caseload_for(user: User | AnonymousUser) -> QuerySet[Episode]:
         .order_by("next_review_on")
         .values("next_review_on")[:1]
     )
+    # Leading an episode is itself a visibility rule (``_visibility_sources``), so the
+    # visible-families set (a whole team's, tens of thousands on a large council) need not be
+    # built to check episodes found by their lead: the partial index answers this directly.
     return (
-        episodes_visible_to(user)
-        .filter(lead_practitioner=user, ended_on__isnull=True)
+        Episode.objects.filter(lead_practitioner=user, ended_on__isnull=True)
         .select_related("family", "child", "level", "service", "team")
         .annotate(next_review_on=Subquery(next_review))
     )

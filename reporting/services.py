@@ -24,13 +24,13 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from cases.interchange.upsert import upsert
 from cases.models import CaseEvent, Family
+from cases.services import _refuse
 from earlyhelp.models import User
 from reporting import pgcopy, recompute, selectors
 from reporting.measures import sf_claimability, sf_eligibility
@@ -48,10 +48,6 @@ from reporting.models import (
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(seconds=getattr(settings, "REPORT_RUN_STALE_SECONDS", 3600))
-
-
-def _refuse(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
 
 
 # --- Runs ------------------------------------------------------------------------------------

@@ -146,3 +146,17 @@ def test_family_record_shows_an_imported_decision_with_nobody_named(family, clie
     )
     assert response.status_code == 200
     assert "Decided 9 Jan 2025" in response.content.decode()
+
+
+def test_caseload_never_shows_an_episode_outside_visibility(family, personas, team, ref):
+    # caseload_for skips the visible-families filter because leading an episode is itself a
+    # visibility rule; this holds that reasoning to account for every persona.
+    from cases.selectors import caseload_for, episodes_visible_to
+
+    _second_child_episode(family, personas["allocated"], team, ref, 1)
+    for user in personas.values():
+        if user is None:
+            continue
+        shown = set(caseload_for(user).values_list("pk", flat=True))
+        assert shown <= set(episodes_visible_to(user).values_list("pk", flat=True))
+    assert caseload_for(personas["allocated"]).count() == 2
