@@ -227,10 +227,18 @@ class KpiMember(models.Model):
     a breakdown's drill-down matches its number.
     """
 
+    # The natural key is the primary key: it is the one index the drill-down needs (a
+    # partition's rows), and rows copied in its order append to it instead of scattering
+    # inserts over a surrogate id's index and a second index on the partition.
+    pk = models.CompositePrimaryKey("partition_id", "record_type", "record_id")
     # Rows are copied in millions: a foreign key checked row by row would cost more than the
     # copy, so the partition is an unchecked reference that services write and delete with it.
     partition = models.ForeignKey(
-        KpiPartition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="members"
+        KpiPartition,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the primary key leads with it
+        related_name="members",
     )
     record_type = models.CharField(max_length=24)
     record_id = models.BigIntegerField()

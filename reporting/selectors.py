@@ -9,8 +9,10 @@ Each function takes an optional queryset so a run can be partitioned (by localit
 
 from __future__ import annotations
 
+import contextvars
 import io
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,11 +114,24 @@ def _field(model: type[Model], path: str) -> Any:
     return getattr(field, "target_field", None) if field.is_relation else field
 
 
-def _copy_frame(queryset: QuerySet[Any], names: list[str], paths: list[str]) -> pd.DataFrame:
+def _copy_buffer(sql: str) -> io.BytesIO:
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
-        cursor.copy_expert(copy_sql(queryset, paths), buffer)
+        cursor.copy_expert(sql, buffer)
     buffer.seek(0)
+    return buffer
+
+
+# Tables a reader thread is already streaming, by their COPY statement (see reporting_data).
+_prefetched: contextvars.ContextVar[dict[str, Future[io.BytesIO]] | None] = contextvars.ContextVar(
+    "reporting_prefetched", default=None
+)
+
+
+def _copy_frame(queryset: QuerySet[Any], names: list[str], paths: list[str]) -> pd.DataFrame:
+    sql = copy_sql(queryset, paths)
+    pending = (_prefetched.get() or {}).pop(sql, None)
+    buffer = pending.result() if pending is not None else _copy_buffer(sql)
     dtypes: dict[str, Any] = {}
     booleans = []
     for name, path in zip(names, paths, strict=True):
@@ -457,6 +472,45 @@ class ReportingData:
 
 
 def reporting_data() -> ReportingData:
+    """Every table the measures read.
+
+    On PostgreSQL, outside a transaction, a reader thread with its own connection streams the
+    tables one after another while this thread parses each as it arrives, so the database's
+    sending and pandas' parsing overlap. The reader's tables are read one at a time, as they
+    would be here; inside a transaction (a test's, or a caller's) everything is read here, where
+    uncommitted rows are visible.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _read_all()
+    # Django keeps connections per context (asgiref.Local): a context of its own gives the
+    # reader a connection of its own.
+    own = contextvars.Context()
+    pending: dict[str, Future[io.BytesIO]] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reporting-reader") as reader:
+        try:
+            for sql in source_queries().values():
+                pending[sql] = reader.submit(own.run, _copy_buffer, sql)
+            token = _prefetched.set(pending)
+            try:
+                data = _read_all()
+            finally:
+                _prefetched.reset(token)
+            if pending:  # a frame asked for other columns than source_queries() names
+                raise RuntimeError(f"Streamed but never read: {', '.join(pending)}")
+            return data
+        finally:
+            for future in pending.values():
+                future.cancel()
+            # a function, not connection.close: that would bind this thread's connection here
+            reader.submit(own.run, close_connection).result()
+
+
+def close_connection() -> None:
+    """This thread's connection closed (for helper threads, which Django does not close)."""
+    connection.close()
+
+
+def _read_all() -> ReportingData:
     return ReportingData(
         episodes=episodes_frame(),
         csc=csc_involvements_frame(),

@@ -14,14 +14,15 @@ import contextvars
 import datetime as dt
 import io
 import logging
+import os
 import traceback
-import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
@@ -223,12 +224,8 @@ def _compute_and_store(
                 pending.result()
         finally:
             # a function, not connection.close: that would bind this thread's connection here
-            writer.submit(own.run, _close_connection).result()
+            writer.submit(own.run, selectors.close_connection).result()
     return measures
-
-
-def _close_connection() -> None:
-    connection.close()
 
 
 def describe_error(exc: BaseException, where: str) -> str:
@@ -447,7 +444,10 @@ def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd
     ).astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]"})
     members = members.merge(keys, on=["period_start", "period_end"], how="left", sort=False)
     columns = [c for c in recompute.MEMBER_COLUMNS if c not in ("period_start", "period_end")]
-    members = members[["partition_id", *columns]]
+    # In primary-key order, the copy appends to the key's index rather than scattering into it.
+    members = members[["partition_id", *columns]].sort_values(
+        ["partition_id", "record_type", "record_id"], ignore_index=True
+    )
     if connection.vendor == "postgresql":
         kinds = [(name, MEMBER_KINDS.get(name, "text")) for name in members.columns]
         table = connection.ops.quote_name(KpiMember._meta.db_table)
@@ -548,14 +548,41 @@ def pbr_scan(*, data: selectors.ReportingData, as_of: dt.date) -> str:
     return ",".join(scanned)
 
 
+def _claims_lock() -> None:
+    """Hold off every other writer of claims until the scan's transaction ends, so a person
+    submitting a claim waits for the scan (and the scan for them). One table lock: locking the
+    scanned rows one by one wrote to every row the scan read. Readers are not blocked."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(FamilyClaim._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _uuid4_texts(count: int) -> np.ndarray:
+    """``count`` random (version 4) UUIDs as text, made column-wise from one read of the
+    system's random source rather than one ``uuid.uuid4()`` call per claim."""
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.tobytes().hex()
+    return np.array(
+        [
+            f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-"
+            f"{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
+            for i in range(0, 32 * count, 32)
+        ],
+        dtype=object,
+    )
+
+
 @transaction.atomic
 def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
-    # Lock what the scan may change, so a person submitting a claim waits for the scan.
+    _claims_lock()
     existing = pd.DataFrame.from_records(
         list(
-            FamilyClaim.objects.select_for_update()
-            .filter(rule_set=rule_set)
-            .values_list("family_id", "status", "period_start")
+            FamilyClaim.objects.filter(rule_set=rule_set).values_list(
+                "family_id", "status", "period_start"
+            )
         ),
         columns=["family_id", "status", "period_start"],
     )
@@ -573,24 +600,23 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
     if found.empty:
         return
     start = rule_set.programme_start
-    attached = found["attached_on"].dt.date
-    years = {day: programme_year(rule_set, max(day, start)) for day in set(attached)}
+    # Per distinct attachment day (a few hundred), not per family (hundreds of thousands).
+    day_codes, days = pd.factorize(found["attached_on"])
+    years = [programme_year(rule_set, max(day.date(), start)) for day in days]
     claimable = found["claimable"].fillna(False).astype(bool)
     frame = pd.DataFrame(
         {
-            "uuid": [str(uuid.uuid4()) for _ in range(len(found))],
+            "uuid": _uuid4_texts(len(found)),
             "rule_set_id": rule_set.pk,
             "family_id": found["family_id"].astype("int64"),
-            "period_label": attached.map(lambda d: years[d].label),
-            "period_start": attached.map(lambda d: years[d].start.isoformat()),
-            "period_end": attached.map(lambda d: years[d].end.isoformat()),
-            "status": claimable.map(
-                {True: FamilyClaim.Status.CLAIMABLE.value, False: FamilyClaim.Status.ELIGIBLE.value}
+            "period_label": np.array([y.label for y in years], dtype=object)[day_codes],
+            "period_start": np.array([y.start.isoformat() for y in years], dtype=object)[day_codes],
+            "period_end": np.array([y.end.isoformat() for y in years], dtype=object)[day_codes],
+            "status": np.where(
+                claimable, FamilyClaim.Status.CLAIMABLE.value, FamilyClaim.Status.ELIGIBLE.value
             ),
-            "attached_on": attached.map(lambda d: d.isoformat()),
-            "claimable_on": found["claimable_on"]
-            .where(claimable)
-            .map(lambda d: d.date().isoformat() if pd.notna(d) else None),
+            "attached_on": found["attached_on"].dt.strftime("%Y-%m-%d"),
+            "claimable_on": found["claimable_on"].where(claimable).dt.strftime("%Y-%m-%d"),
             "route": found["route"].where(claimable, "").fillna(""),
             "evidence": _evidence(found),
         }

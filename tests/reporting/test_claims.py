@@ -1,6 +1,7 @@
 """Supporting Families claims: the nightly scan, the lifecycle services and their refusals."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -182,3 +183,11 @@ def test_programme_targets_are_one_per_year(rule_set):
             year_end=D(2023, 3, 31),
             target_families=1,
         )
+
+
+def test_claim_uuids_are_random_version_4_and_never_repeat():
+    texts = services._uuid4_texts(5000)
+    parsed = [uuid.UUID(text) for text in texts]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert [str(u) for u in parsed] == list(texts)  # canonical lower-case text
+    assert len(set(parsed)) == 5000

@@ -1,5 +1,6 @@
 """Selectors: one query per table, the columns the measures read, and frames the measures run on."""
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -265,3 +266,14 @@ def test_every_measure_runs_on_the_selected_frames(world):
         rules=RuleSet(),
         as_of=D(2025, 3, 31),
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_streaming_reader_loads_exactly_what_a_plain_read_loads(world):
+    # outside a transaction a reader thread streams the tables while this one parses them
+    streamed = selectors.reporting_data()
+    plain = selectors._read_all()
+    assert len(streamed.episodes) == Episode.objects.count() > 0
+    for field in dataclasses.fields(selectors.ReportingData):
+        pd.testing.assert_frame_equal(getattr(streamed, field.name), getattr(plain, field.name))
