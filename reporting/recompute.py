@@ -242,6 +242,21 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
     )[VALUE_COLUMNS]
 
 
+def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a column of labels, and the labels as text. A categorical's own codes
+    are used as they are; other columns are hashed once, as plain objects (faster than
+    pandas' string arrays). Millions of members, so no per-row text is made."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype("int64")
+        labels = [str(label) for label in values.cat.categories]
+        if (codes < 0).any():  # a missing label is a label of its own, as factorize makes it
+            codes = np.where(codes < 0, len(labels), codes)
+            labels.append("nan")
+        return codes, labels
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    return np.asarray(codes, dtype="int64"), [str(label) for label in uniques]
+
+
 def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFrame:
     """One ``KpiMember`` row per record per period: the categories it counts in become bits.
 
@@ -252,11 +267,13 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     if members.empty:
         return pd.DataFrame(columns=MEMBER_COLUMNS)
     bits = {name: bit for bit, name in enumerate(pd.unique(result.results["category"].astype(str)))}
-    category_codes, categories = pd.factorize(members["category"].astype(str))
-    category_bits = np.array([bits[str(name)] for name in categories], dtype="int64")
+    category_codes, categories = _factor(members["category"])
+    # a categorical may carry categories no member has (never indexed): any bit will do
+    category_bits = np.array([bits.get(name, 0) for name in categories], dtype="int64")
     weight = np.left_shift(np.int64(1), category_bits[category_codes]).astype("float64")
-    period_codes, labels = pd.factorize(members["period"].astype(str))
-    type_codes, types = pd.factorize(members["record_type"].astype(str))
+    period_codes, labels = _factor(members["period"])
+    type_codes, type_labels = _factor(members["record_type"])
+    types = np.array(type_labels, dtype=object)
     record_ids = members["record_id"].to_numpy(dtype="int64")
     width = int(record_ids.max()) + 1
     key = (period_codes.astype("int64") * len(types) + type_codes) * width + record_ids
@@ -276,10 +293,11 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     ).astype("int64")
     head = members.iloc[first].reset_index(drop=True)
     by_label = {period.label: period for period in periods}
-    starts = np.array(
-        [np.datetime64(by_label[str(x)].start) for x in labels], dtype="datetime64[ns]"
-    )
-    ends = np.array([np.datetime64(by_label[str(x)].end) for x in labels], dtype="datetime64[ns]")
+    # labels no member has (a categorical's spare categories) are never indexed: NaT will do
+    spans = [by_label.get(x) for x in labels]
+    nat = np.datetime64("NaT")
+    starts = np.array([p.start if p else nat for p in spans], dtype="datetime64[ns]")
+    ends = np.array([p.end if p else nat for p in spans], dtype="datetime64[ns]")
     head_periods = period_codes[first]
 
     def column(name: str | None) -> pd.Series:
