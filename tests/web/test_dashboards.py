@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from reporting import services
-from reporting.models import KpiValue, ReportRun
+from reporting.models import KpiMember, KpiValue, ReportRun
 from tests import factories
 from tests.reporting.conftest import eager, officer, world  # noqa: F401  (fixtures)
 from tests.reporting.worlds import CUTOFF, MONTHS
@@ -185,3 +185,50 @@ def test_pbr_page_progress_claims_and_export(computed, client_for):
     )
     csv = client.get(reverse("reporting:pbr"), {"format": "csv"}).content.decode("utf-8-sig")
     assert computed["families"]["c"].reference in csv
+
+
+def test_reporting_pages_issue_no_more_queries_with_more_stored_rows(
+    computed, client_for, django_assert_max_num_queries
+):
+    october = _rr1()
+    urls = [
+        reverse("reporting:dashboard"),
+        reverse("reporting:measure", args=["RR1"]),
+        reverse("reporting:drill_down", args=[october.pk, "denominator"]),
+    ]
+    client = client_for("manager")
+    small = {}
+    for url in urls:
+        with django_assert_max_num_queries(10) as captured:
+            assert client.get(url).status_code == 200
+        small[url] = len(captured.captured_queries)
+
+    # given many more stored rows: 60 more records behind October's number, and 30 more team
+    # values in every RR1 period
+    template = KpiMember.objects.filter(partition_id=october.partition_id).first()
+    KpiMember.objects.bulk_create(
+        [
+            KpiMember(
+                partition_id=october.partition_id,
+                record_type=template.record_type,
+                record_id=1_000_000 + n,
+                family_id=template.family_id,
+                child_id=template.child_id,
+                numerator_mask=template.numerator_mask,
+                denominator_mask=template.denominator_mask,
+                team=template.team,
+                record_on=template.record_on,
+            )
+            for n in range(60)
+        ]
+    )
+    for value in list(KpiValue.objects.filter(measure="RR1", breakdown="all")):
+        for n in range(30):
+            value.pk = None
+            value.breakdown, value.breakdown_value = "team", f"EXTRA-{n}"
+            value.save()
+
+    # then each page issues as many queries as before
+    for url in urls:
+        with django_assert_max_num_queries(small[url]):
+            assert client.get(url).status_code == 200
