@@ -26,7 +26,9 @@ from reporting.models import (
     ReportRun,
 )
 
-MONTH_LABEL = r"^[0-9]{4}-[0-9]{2}$"
+# A month's value, by its dates: labels cannot tell "2026-10" (a month) from "2026-27" (a
+# reporting year).
+MONTHLY = Q(period_start__year=F("period_end__year"), period_start__month=F("period_end__month"))
 # Member column holding each breakdown's value.
 BREAKDOWN_COLUMNS = {
     "locality": "locality",
@@ -118,7 +120,7 @@ def kpi_tiles(*, run: ReportRun | None = None) -> list[dict[str, Any]]:
                 measure=tile.measure, category=tile.category, params_hash=params[tile.measure]
             )
     rows = (
-        KpiValue.objects.filter(wanted, breakdown="all", period_label__regex=MONTH_LABEL)
+        KpiValue.objects.filter(wanted, MONTHLY, breakdown="all")
         .order_by("measure", "-period_end")
         .distinct()
     )
@@ -159,12 +161,12 @@ def monthly_series(
     digest = params_hash or current_params().get(measure)
     return list(
         KpiValue.objects.filter(
+            MONTHLY,
             measure=measure,
             category=category,
             breakdown=breakdown,
             breakdown_value=breakdown_value,
             params_hash=digest,
-            period_label__regex=MONTH_LABEL,
         ).order_by("period_start")
     )
 

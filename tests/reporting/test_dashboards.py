@@ -123,3 +123,14 @@ def test_run_progress_is_one_query(computed, django_assert_max_num_queries):
         False,
     )
     assert dashboards.run_progress("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_a_monthly_series_holds_months_only_never_a_reporting_year(computed):
+    # given RR2, stored by month and by reporting year ("2026-27" looks like a month label)
+    labels = set(KpiValue.objects.filter(measure="RR2").values_list("period_label", flat=True))
+    assert "2026-27" in labels
+
+    series = dashboards.monthly_series(measure="RR2", category="cohort")
+
+    assert series and all(p.period_end - p.period_start < dt.timedelta(days=31) for p in series)
+    assert "2026-27" not in [p.period_label for p in series]
