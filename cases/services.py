@@ -628,7 +628,7 @@ def _question_keep(transition: Transition) -> None:
     TransitionNote.objects.create(
         transition=transition,
         kind=TransitionNote.Kind.QUESTION,
-        text=transition.rationale.strip() or "No question recorded.",
+        text=transition.rationale.strip() or "No question was recorded.",
         written_by=transition.decided_by,
         written_on=transition.decided_on,
         by_panel=transition.decided_by_panel,

@@ -813,6 +813,27 @@ class TestMoreInformation:
         assert transition.decision == state
         assert not TransitionNote.objects.exists()
 
+    def test_an_imported_question_with_no_text_or_decider_can_be_answered(
+        self, family, child, episode, practitioner
+    ):
+        # imported decisions are stored as they came: no decider here, perhaps no reason
+        imported = Transition.objects.create(
+            direction=Transition.Direction.STEP_UP,
+            family=family,
+            child=child,
+            from_episode=episode,
+            requested_on=D(2024, 3, 1),
+            decision=Transition.Decision.MORE_INFORMATION,
+            decided_on=D(2024, 3, 2),
+        )
+        services.transition_information_supply(
+            actor=practitioner, transition=imported, information="Here it is."
+        )
+        assert self.exchange(imported) == [
+            ("question", "No question was recorded.", None, D(2024, 3, 2), False),
+            ("answer", "Here it is.", practitioner, timezone.localdate(), False),
+        ]
+
     def test_a_second_answer_to_the_same_question_is_refused(self, asked, practitioner):
         services.transition_information_supply(
             actor=practitioner, transition=asked, information="First answer."
