@@ -447,6 +447,7 @@ class TestMoreInformation:
         page = self.family_page(client_for("manager"), family)
         assert "A manager has asked for more information" not in page
         assert "Send the school&#x27;s attendance record." in page
+        assert information_url(asked) not in page
 
     def test_the_requesters_caseload_lists_the_question(self, asked, client_for):
         mine = page_of(client_for("allocated").get(reverse("cases:caseload")))
