@@ -178,9 +178,11 @@ def step_decide(request: HttpRequest, uuid: UUID) -> HttpResponse:
 
 @login_required
 def step_information_supply(request: HttpRequest, reference: str, uuid: UUID) -> HttpResponse:
-    """Answer a manager's request for more information: anyone who may change the family's
-    record may, usually the practitioner who asked for the step."""
+    """Answer a manager's request for more information: the council's practitioners and
+    managers who may change the family's record (as for asking for the step), usually the
+    practitioner who asked."""
     family = family_for(request, reference, change=True)
+    require_staff_write(request)
     transition = get_object_or_404(
         family.transitions.select_related(
             "child", "requested_by", "decided_by", "from_episode__team", "to_team"

@@ -107,7 +107,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
     "cases:step_decisions": ("", MANAGERS_ONLY),
     # Anyone who may change the family's record answers a manager's question on a step.
-    "cases:step_information": ("step_question", FAMILY_CHANGE),
+    "cases:step_information": ("step_question", FAMILY_CASEWORK),
     "cases:taf": ("family", FAMILY_RECORD),
     "cases:taf_member_end": ("family", POST_ONLY),
     # Assessments, plans and reviews: "assessments:<thing>" builds one of each for the family
@@ -155,7 +155,7 @@ POST_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:step_up_request": ("family", FAMILY_CASEWORK),
     "cases:step_down_request": ("family", FAMILY_CASEWORK),
     "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
-    "cases:step_information": ("step_question", FAMILY_CHANGE),
+    "cases:step_information": ("step_question", FAMILY_CASEWORK),
     "cases:taf": ("family", FAMILY_CASEWORK),
     # an unknown member is answered with a message on the TAF page
     "cases:taf_member_end": (
