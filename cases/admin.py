@@ -111,8 +111,24 @@ class CscInvolvementAdmin(admin.ModelAdmin):
     list_select_related = ["person", "closure_reason"]
 
 
+class TransitionNoteInline(admin.TabularInline):
+    """The "more information" exchange, as written: kept, not edited."""
+
+    model = models.TransitionNote
+    extra = 0
+    can_delete = False
+    raw_id_fields = ["written_by"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(models.Transition)
 class TransitionAdmin(admin.ModelAdmin):
+    inlines = [TransitionNoteInline]
     list_display = ["uuid", "direction", "family", "requested_on", "decision", "decided_on"]
     list_filter = ["direction", "decision"]
     search_fields = ["family__reference", "child__surname", "external_id"]

@@ -482,6 +482,29 @@ class StepDownDecisionForm(GovForm):
         return data
 
 
+# --- More information on a step ---------------------------------------------------------------
+
+
+class StepInformationForm(GovForm):
+    """The answer to a manager's request for more information on a step-up or step-down."""
+
+    submit_label = "Send to the manager"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["information"] = forms.CharField(
+            label="Your answer",
+            widget=forms.Textarea(attrs={"rows": 6}),
+            max_length=5000,
+            help_text="The manager sees it with their question. It stays on the family's record.",
+            error_messages={
+                "required": "Enter the information the manager asked for",
+                "max_length": "Your answer must be 5,000 characters or fewer",
+            },
+        )
+        self.layout(Field.textarea("information", label_size=Size.MEDIUM))
+
+
 # --- Closure ----------------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from .models import (
     SubmittedPerson,
     TafMember,
     Transition,
+    TransitionNote,
 )
 
 
@@ -181,9 +182,9 @@ def family_record(family: Family) -> dict[str, object]:
             .order_by("-started_on")
         ),
         "transitions": list(
-            family.transitions.select_related("child", "requested_by", "decided_by").order_by(
-                "-requested_on"
-            )
+            family.transitions.select_related("child", "requested_by", "decided_by")
+            .prefetch_related(transition_exchange())
+            .order_by("-requested_on", "-pk")
         ),
         "taf_members": list(
             family.taf_members.filter(ended_on__isnull=True).select_related("user", "organisation")
@@ -201,9 +202,21 @@ def family_chronology(family: Family) -> QuerySet[CaseEvent]:
 _WAITING_STEPS = (Transition.Decision.PENDING, Transition.Decision.MORE_INFORMATION)
 
 
+def transition_exchange() -> Prefetch[Any]:
+    """A step's "more information" exchange (``transition.notes``), oldest first, with who
+    wrote each turn: prefetch it for a list of steps."""
+    return Prefetch(
+        "notes",
+        queryset=TransitionNote.objects.select_related("written_by").order_by("created_at", "pk"),
+    )
+
+
 def step_decisions_for(user: User | AnonymousUser) -> QuerySet[Transition]:
     """Step-ups and step-downs waiting for a decision by a manager of one of the user's teams:
     a step-up belongs to the team holding the episode, a step-down to the team it was sent to.
+
+    ``information_supplied``: the request is back from its requester with the information the
+    manager asked for.
     """
     managed = access_for(user).managed_team_ids
     return (
@@ -212,8 +225,35 @@ def step_decisions_for(user: User | AnonymousUser) -> QuerySet[Transition]:
             Q(direction=Transition.Direction.STEP_UP, from_episode__team_id__in=managed)
             | Q(direction=Transition.Direction.STEP_DOWN, to_team_id__in=managed)
         )
+        .annotate(
+            information_supplied=Exists(
+                TransitionNote.objects.filter(
+                    transition=OuterRef("pk"), kind=TransitionNote.Kind.ANSWER
+                )
+            )
+            & Q(decision=Transition.Decision.PENDING)
+        )
         .select_related("family", "child", "requested_by", "from_episode__team", "to_team")
         .order_by("requested_on", "pk")
+    )
+
+
+def steps_awaiting_information_from(user: User | AnonymousUser) -> QuerySet[Transition]:
+    """Step-ups and step-downs this user asked for on which a manager wants more information,
+    oldest question first."""
+    if not isinstance(user, User):
+        return Transition.objects.none()
+    # Checked family by family (a correlated EXISTS over the few rows this user requested),
+    # not against the whole visible set, which for a large team is tens of thousands.
+    visible = families_visible_to(user).filter(pk=OuterRef("family_id"))
+    return (
+        Transition.objects.filter(
+            Exists(visible),
+            requested_by=user,
+            decision=Transition.Decision.MORE_INFORMATION,
+        )
+        .select_related("family", "child", "decided_by")
+        .order_by("decided_on", "pk")
     )
 
 

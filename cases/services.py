@@ -53,6 +53,7 @@ from .models import (
     SubmittedPerson,
     TafMember,
     Transition,
+    TransitionNote,
 )
 from .references import references_allocate
 
@@ -610,12 +611,28 @@ def _decide(
         raise _refuse("decided_on", "The decision cannot be before the request.")
     if not rationale.strip():
         raise _refuse("rationale", "Give the reason for the decision.")
+    if current == Transition.Decision.MORE_INFORMATION:
+        _question_keep(transition)  # decided again before an answer: the question stays on file
     transition.decision = decision
     transition.decided_on = decided_on
     transition.decided_by = actor
     transition.decided_by_panel = by_panel
     transition.rationale = rationale
     return transition
+
+
+def _question_keep(transition: Transition) -> None:
+    """File the manager's open question (held on the transition while it waits) as a note,
+    before the transition's decision fields are cleared or overwritten."""
+    assert transition.decided_on is not None
+    TransitionNote.objects.create(
+        transition=transition,
+        kind=TransitionNote.Kind.QUESTION,
+        text=transition.rationale.strip() or "No question was recorded.",
+        written_by=transition.decided_by,
+        written_on=transition.decided_on,
+        by_panel=transition.decided_by_panel,
+    )
 
 
 @transaction.atomic
@@ -772,6 +789,55 @@ def step_down_decide(
         person=transition.child,
         kind="step_down_decided",
         summary=f"Step-down for {transition.child}: {transition.get_decision_display().lower()}",
+        actor=actor,
+        transition=transition.uuid,
+    )
+    return transition
+
+
+@transaction.atomic
+def transition_information_supply(
+    *, actor: User, transition: Transition, information: str
+) -> Transition:
+    """Answer a manager's request for more information on a step-up or step-down.
+
+    The question and the answer are kept as notes (the exchange), and the request goes back
+    to the deciding manager awaiting a decision: pending, with no decision date or decider.
+    """
+    transition = Transition.objects.select_for_update().get(pk=transition.pk)
+    current = Transition.Decision(transition.decision)
+    if current != Transition.Decision.MORE_INFORMATION:
+        raise _refuse(
+            "transition",
+            f"No more information is being asked for: this request is {current.label.lower()}.",
+        )
+    if not information.strip():
+        raise _refuse("information", "Enter the information the manager asked for.")
+    _question_keep(transition)
+    answer = TransitionNote(
+        transition=transition,
+        kind=TransitionNote.Kind.ANSWER,
+        text=information.strip(),
+        written_by=actor,
+        written_on=timezone.localdate(),
+    )
+    answer.full_clean()
+    answer.save()
+    transition.decision = Transition.Decision.PENDING
+    transition.decided_on = None
+    transition.decided_by = None
+    transition.decided_by_panel = False
+    transition.rationale = ""
+    transition.full_clean()
+    transition.save(
+        update_fields=["decision", "decided_on", "decided_by", "decided_by_panel", "rationale"]
+    )
+    what = "Step-up" if transition.direction == Transition.Direction.STEP_UP else "Step-down"
+    _event(
+        family=transition.family,
+        person=transition.child,
+        kind=f"{transition.direction}_information_supplied",
+        summary=f"{what} for {transition.child}: more information supplied",
         actor=actor,
         transition=transition.uuid,
     )

@@ -20,6 +20,11 @@ urlpatterns = [
         name="step_down_request",
     ),
     path("steps/<uuid:uuid>/decision/", transitions.step_decide, name="step_decide"),
+    path(
+        "families/<str:reference>/steps/<uuid:uuid>/information/",
+        transitions.step_information_supply,
+        name="step_information",
+    ),
     path("decisions/", transitions.step_decisions, name="step_decisions"),
     path("families/<str:reference>/taf/", taf.taf, name="taf"),
     path("families/<str:reference>/taf/leave/", taf.taf_member_end, name="taf_member_end"),

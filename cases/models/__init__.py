@@ -19,7 +19,15 @@ from .reference import (
     ReferralSource,
     Service,
 )
-from .work import CaseEvent, CscInvolvement, Episode, ReferenceCounter, Referral, Transition
+from .work import (
+    CaseEvent,
+    CscInvolvement,
+    Episode,
+    ReferenceCounter,
+    Referral,
+    Transition,
+    TransitionNote,
+)
 
 __all__ = [
     "AccessLog",
@@ -50,6 +58,7 @@ __all__ = [
     "SubmittedPerson",
     "TafMember",
     "Transition",
+    "TransitionNote",
     "validate_nhs_number",
     "validate_upn",
 ]

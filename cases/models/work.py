@@ -348,6 +348,45 @@ class Transition(models.Model):
         return f"{self.get_direction_display()} {self.requested_on} ({self.get_decision_display()})"
 
 
+class TransitionNote(models.Model):
+    """One turn of the "more information" exchange on a step-up or step-down.
+
+    A manager's question lives on the transition (decision "more information", its rationale,
+    decider and date) while it waits; when it is answered, or the manager decides again, it is
+    kept here as a question, and the answer follows it. The transition's own fields then hold
+    only the latest decision, and these notes the whole exchange in order.
+    """
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "More information requested"
+        ANSWER = "answer", "Information supplied"
+
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.TextField()
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    written_on = models.DateField(help_text="Question: the date of the decision; answer: sent")
+    by_panel = models.BooleanField(
+        default=False, help_text="A panel asked; written_by is the manager who recorded it"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="transition_note_has_text"),
+            models.CheckConstraint(
+                condition=Q(kind="question") | Q(by_panel=False),
+                name="transition_note_only_questions_by_panel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.written_on}"
+
+
 class CaseEvent(models.Model):
     """One line of a family's chronology: who did what, when."""
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from earlyhelp.access import access_for
 
 from ..filters import CaseloadFilter
-from ..selectors import caseload_for
+from ..selectors import caseload_for, steps_awaiting_information_from
 
 PAGE_SIZE = 50
 
@@ -49,6 +49,7 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
+            "asked": list(steps_awaiting_information_from(request.user)),
             "today": today,
             "week_ahead": today + dt.timedelta(days=7),
             "columns": sort_columns(

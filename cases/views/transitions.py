@@ -1,7 +1,8 @@
 """Step-up to children's social care, step-down into early help, and the manager's decisions.
 
 A practitioner asks; a manager of the team that holds the work (or a panel, whose decision a
-manager records) accepts, declines or asks for more information, with a reason.
+manager records) accepts, declines or asks for more information, with a reason. Asked for more
+information, the practitioner answers and the request goes back to the manager.
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ from .. import services
 from ..forms_episodes import (
     StepDownDecisionForm,
     StepDownRequestForm,
+    StepInformationForm,
     StepUpDecisionForm,
     StepUpRequestForm,
     apply_refusal,
 )
 from ..models import CscInvolvement, Transition
 from ..permissions import family_for, family_viewed, request_user, require_manager
-from ..selectors import closures_awaiting_sign_off_for, families_visible_to, step_decisions_for
+from ..selectors import (
+    closures_awaiting_sign_off_for,
+    families_visible_to,
+    step_decisions_for,
+    transition_exchange,
+)
 from .episodes import family_url, posted, require_staff_write
 
 
@@ -124,7 +131,8 @@ def _deciding_team_id(transition: Transition) -> int | None:
 @login_required
 def step_decide(request: HttpRequest, uuid: UUID) -> HttpResponse:
     transition = get_object_or_404(
-        Transition.objects.filter(family__in=families_visible_to(request.user)).select_related(
+        Transition.objects.filter(family__in=families_visible_to(request.user))
+        .select_related(
             "family",
             "child",
             "requested_by",
@@ -136,7 +144,8 @@ def step_decide(request: HttpRequest, uuid: UUID) -> HttpResponse:
             "from_csc",
             "to_team",
             "opened_episode__service",
-        ),
+        )
+        .prefetch_related(transition_exchange()),
         uuid=uuid,
     )
     require_manager(request, team_id=_deciding_team_id(transition))
@@ -165,6 +174,55 @@ def step_decide(request: HttpRequest, uuid: UUID) -> HttpResponse:
         "cases/transitions/decide.html",
         {"transition": transition, "family": transition.family, "form": form, "step_up": step_up},
     )
+
+
+@login_required
+def step_information_supply(request: HttpRequest, reference: str, uuid: UUID) -> HttpResponse:
+    """Answer a manager's request for more information: the council's practitioners and
+    managers who may change the family's record (as for asking for the step), usually the
+    practitioner who asked."""
+    family = family_for(request, reference, change=True)
+    require_staff_write(request)
+    transition = get_object_or_404(
+        family.transitions.select_related(
+            "child", "requested_by", "decided_by", "from_episode__team", "to_team"
+        ).prefetch_related(transition_exchange()),
+        uuid=uuid,
+    )
+    user = request_user(request)
+    awaiting = transition.decision == Transition.Decision.MORE_INFORMATION
+    form = StepInformationForm(posted(request)) if awaiting else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            services.transition_information_supply(
+                actor=user, transition=transition, information=form.cleaned_data["information"]
+            )
+        except ValidationError as refusal:
+            apply_refusal(form, refusal)
+        else:
+            messages.success(request, _supplied_message(transition))
+            return redirect(family_url(family, "transitions"))
+    family_viewed(request, family, person=transition.child)
+    return render(
+        request,
+        "cases/transitions/information.html",
+        {
+            "family": family,
+            "transition": transition,
+            "form": form,
+            "step_up": transition.direction == Transition.Direction.STEP_UP,
+        },
+    )
+
+
+def _supplied_message(transition: Transition) -> str:
+    child = f"{transition.child.forename} {transition.child.surname}"
+    if transition.direction == Transition.Direction.STEP_UP:
+        what, team = "step-up", transition.from_episode.team if transition.from_episode else None
+    else:
+        what, team = "step-down", transition.to_team
+    manager = f"A manager of {team.name}" if team else "A manager"
+    return f"Information sent for the {what} for {child}. {manager} will decide."
 
 
 def _decide(user: User, transition: Transition, data: dict[str, Any]) -> Transition:

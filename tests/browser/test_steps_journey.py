@@ -36,6 +36,7 @@ def go_to_decisions(page: Page) -> None:
 
 
 def test_step_up_requested_by_the_practitioner_and_accepted_by_the_manager(page, personas, family):
+    """With a round of "more information" between request and decision."""
     # The practitioner asks for a step-up; a forgotten reason is explained, nothing is lost.
     sign_in(page, personas["allocated"].username, PASSWORD)
     open_family(page, family)
@@ -63,13 +64,77 @@ def test_step_up_requested_by_the_practitioner_and_accepted_by_the_manager(page,
     checked(page, "family record with step-up waiting")
     sign_out(page)
 
-    # The team manager finds it in their decisions and accepts it.
+    # The team manager finds it in their decisions and asks for more information first.
     sign_in(page, personas["manager"].username, PASSWORD)
     go_to_decisions(page)
     checked(page, "decisions with a step-up")
     page.get_by_role("link", name="Ava Example (decide the step-up)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Decide the step-up for Ava Example")
     checked(page, "step-up decision")
+    page.get_by_label("Ask for more information").check()
+    page.get_by_label("Reason for the decision").fill(
+        "Before panel: send the school's attendance this term and what the DSL saw."
+    )
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Step-up for Ava Example: more information requested"
+    )
+    expect(page.locator(".app-question")).to_contain_text("what the DSL saw")
+    checked(page, "family record with more information requested")
+    sign_out(page)
+
+    # The practitioner is asked on their caseload, and answers; an empty answer is explained.
+    sign_in(page, personas["allocated"].username, PASSWORD)
+    expect(page.get_by_role("heading", level=1, name="My caseload")).to_be_visible()
+    banner = page.get_by_role("region", name="Important")
+    expect(banner).to_contain_text("A manager has asked you for more information")
+    checked(page, "caseload with a manager's question")
+    answer_page = banner.get_by_role("link", name="Step-up for Ava Example").get_attribute("href")
+    page.get_by_role("link", name=family.reference).click()
+    expect(page.get_by_role("region", name="Important")).to_contain_text(
+        "A manager has asked for more information about the step-up for Ava Example"
+    )
+    question = page.locator("#transitions ~ ul .app-question")
+    expect(question).to_contain_text("what the DSL saw")
+    checked(page, "family record with a manager's question")
+    question.get_by_role("link", name="Answer the question").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "More information for the step-up for Ava Example"
+    )
+    assert page.url.endswith(answer_page)
+    expect(page.locator(".govuk-inset-text")).to_contain_text("what the DSL saw")
+    checked(page, "more information for a step-up")
+    page.get_by_role("button", name="Send to the manager").click()
+    checked(page, "more information for a step-up error")
+    summary = page.locator(".govuk-error-summary")
+    summary.get_by_role("link", name="Enter the information the manager asked for").click()
+    expect(page.get_by_label("Your answer")).to_be_focused()
+    page.get_by_label("Your answer").fill(
+        "Attendance is 61% this term.\nThe DSL saw bruising on Monday and has made a record."
+    )
+    page.get_by_role("button", name="Send to the manager").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Information sent for the step-up for Ava Example"
+    )
+    expect(page.locator("#transitions ~ ul").first).to_contain_text("Information supplied")
+    expect(page.get_by_role("region", name="Important")).to_have_count(0)
+    checked(page, "family record with information supplied")
+    sign_out(page)
+
+    # The manager sees it came back, reads the exchange and accepts.
+    sign_in(page, personas["manager"].username, PASSWORD)
+    go_to_decisions(page)
+    expect(page.get_by_role("row").filter(has_text="Ava Example")).to_contain_text(
+        "Information supplied"
+    )
+    checked(page, "decisions with information supplied")
+    page.get_by_role("link", name="Ava Example (decide the step-up)").click()
+    exchange = page.locator("#exchange ~ .moj-timeline")
+    expect(exchange.locator(".moj-timeline__item").nth(0)).to_contain_text("what the DSL saw")
+    expect(exchange.locator(".moj-timeline__item").nth(1)).to_contain_text(
+        "Attendance is 61% this term."
+    )
+    checked(page, "step-up decision with the exchange")
     page.get_by_label("Accept: refer to children's social care").check()
     page.get_by_label("Reason for the decision").fill(
         "Threshold for a section 47 enquiry is met; CSC front door informed."
@@ -84,6 +149,10 @@ def test_step_up_requested_by_the_practitioner_and_accepted_by_the_manager(page,
     assert (transition.decision, transition.decided_by) == ("accepted", personas["manager"])
     assert transition.opened_csc.source == CscInvolvement.Source.STEP_UP
     assert transition.from_episode.end_reason.category == "stepped_up"
+    assert list(transition.notes.values_list("kind", "written_by")) == [
+        ("question", personas["manager"].pk),
+        ("answer", personas["allocated"].pk),
+    ]
 
 
 def test_step_down_accepted_into_early_help_opens_an_episode(page, personas, family, ref, team):

@@ -14,6 +14,7 @@ from cases.models import (
     Person,
     Referral,
     Transition,
+    TransitionNote,
 )
 from earlyhelp.models import Membership
 from tests import factories
@@ -211,6 +212,30 @@ class TestCscAndTransitionConstraints:
         violates(lambda: make(decision="accepted"))
         violates(lambda: make(decision="accepted", decided_on=D(2024, 1, 9)))
         violates(lambda: make(decision="pending", decided_on=D(2024, 1, 11)))
+
+    def test_a_note_of_the_exchange_has_text_and_only_a_question_comes_from_a_panel(
+        self, family, child
+    ):
+        step = Transition.objects.create(
+            direction="step_down",
+            family=family,
+            child=child,
+            from_csc=factories.CscInvolvementFactory(person=child),
+            requested_on=D(2024, 1, 10),
+        )
+
+        def note(**kwargs):
+            fields = {
+                "transition": step,
+                "kind": "answer",
+                "text": "x",
+                "written_on": D(2024, 1, 12),
+            }
+            return TransitionNote.objects.create(**(fields | kwargs))
+
+        note(kind="question", by_panel=True)
+        violates(lambda: note(text=""))
+        violates(lambda: note(by_panel=True))
 
 
 class TestAssessmentConstraints:

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from assessments.models import Plan
 from cases import services
-from cases.models import CaseEvent, CscInvolvement, Episode, Referral, Transition
+from cases.models import (
+    CaseEvent,
+    CscInvolvement,
+    Episode,
+    Referral,
+    Transition,
+    TransitionNote,
+)
 from tests import factories
 
 D = dt.date
@@ -647,6 +654,195 @@ class TestStepDown:
                 rationale="x",
             )
         assert "transition" in refusal(excinfo)
+
+
+class TestMoreInformation:
+    """A manager asks for more information; whoever answers sends the request back to them."""
+
+    @pytest.fixture
+    def asked(self, episode, practitioner, manager):
+        transition = services.step_up_request(
+            actor=practitioner, episode=episode, requested_on=D(2024, 3, 1), reason="Risk."
+        )
+        return services.step_up_decide(
+            actor=manager,
+            transition=transition,
+            decision="more_information",
+            decided_on=D(2024, 3, 2),
+            rationale="Send the school's attendance record.",
+            by_panel=True,
+        )
+
+    def exchange(self, transition) -> list[tuple[str, str, object, dt.date, bool]]:
+        return [
+            (note.kind, note.text, note.written_by, note.written_on, note.by_panel)
+            for note in transition.notes.order_by("created_at", "pk")
+        ]
+
+    def test_the_answer_returns_the_request_to_the_manager_with_the_exchange_kept(
+        self, family, asked, practitioner, manager
+    ):
+        supplied = services.transition_information_supply(
+            actor=practitioner, transition=asked, information="  Attendance is 62% this term.  "
+        )
+
+        supplied.refresh_from_db()
+        assert (supplied.decision, supplied.decided_on, supplied.decided_by) == (
+            "pending",
+            None,
+            None,
+        )
+        assert (supplied.rationale, supplied.decided_by_panel) == ("", False)
+        assert self.exchange(supplied) == [
+            ("question", "Send the school's attendance record.", manager, D(2024, 3, 2), True),
+            ("answer", "Attendance is 62% this term.", practitioner, timezone.localdate(), False),
+        ]
+        assert kinds(family)[-1] == "step_up_information_supplied"
+        event = CaseEvent.objects.filter(family=family).latest("id")
+        assert (event.actor, event.person, event.data["transition"]) == (
+            practitioner,
+            asked.child,
+            str(asked.uuid),
+        )
+
+    def test_the_manager_then_decides_and_every_turn_is_still_there(
+        self, asked, practitioner, manager
+    ):
+        services.transition_information_supply(
+            actor=practitioner, transition=asked, information="Attendance is 62%."
+        )
+        services.step_up_decide(
+            actor=manager,
+            transition=asked,
+            decision="more_information",
+            decided_on=D(2024, 3, 9),
+            rationale="And the GP's view?",
+        )
+        services.transition_information_supply(
+            actor=practitioner, transition=asked, information="GP shares the concern."
+        )
+        services.step_up_decide(
+            actor=manager,
+            transition=asked,
+            decision="accepted",
+            decided_on=D(2024, 3, 12),
+            rationale="Threshold met.",
+        )
+
+        asked.refresh_from_db()
+        assert (asked.decision, asked.rationale) == ("accepted", "Threshold met.")
+        assert [(kind, text) for kind, text, *_ in self.exchange(asked)] == [
+            ("question", "Send the school's attendance record."),
+            ("answer", "Attendance is 62%."),
+            ("question", "And the GP's view?"),
+            ("answer", "GP shares the concern."),
+        ]
+
+    def test_deciding_again_before_an_answer_keeps_the_unanswered_question(self, asked, manager):
+        services.step_up_decide(
+            actor=manager,
+            transition=asked,
+            decision="declined",
+            decided_on=D(2024, 3, 5),
+            rationale="Panel met again: continue with a TAF.",
+        )
+        asked.refresh_from_db()
+        assert asked.rationale == "Panel met again: continue with a TAF."
+        assert self.exchange(asked) == [
+            ("question", "Send the school's attendance record.", manager, D(2024, 3, 2), True)
+        ]
+
+    def test_a_step_down_is_answered_the_same_way(self, family, child, practitioner, manager):
+        services.csc_involvement_record(
+            actor=practitioner, person=child, kind="cin_plan", started_on=D(2023, 6, 1)
+        )
+        transition = services.step_down_request(
+            actor=practitioner,
+            family=family,
+            child=child,
+            requested_on=D(2024, 4, 1),
+            reason="CIN plan ending.",
+        )
+        services.step_down_decide(
+            actor=manager,
+            transition=transition,
+            decision="more_information",
+            decided_on=D(2024, 4, 2),
+            rationale="What does the family want?",
+        )
+        services.transition_information_supply(
+            actor=practitioner, transition=transition, information="They agree to early help."
+        )
+        transition.refresh_from_db()
+        assert transition.decision == "pending"
+        assert kinds(family)[-1] == "step_down_information_supplied"
+
+    def test_an_empty_answer_is_refused_and_nothing_changes(self, family, asked, practitioner):
+        before = kinds(family)
+        with pytest.raises(ValidationError) as excinfo:
+            services.transition_information_supply(
+                actor=practitioner, transition=asked, information=" \n "
+            )
+        assert refusal(excinfo) == {"information": ["Enter the information the manager asked for."]}
+        asked.refresh_from_db()
+        assert asked.decision == "more_information"
+        assert not TransitionNote.objects.exists()
+        assert kinds(family) == before
+
+    @pytest.mark.parametrize("state", ["pending", "accepted", "declined"])
+    def test_only_a_request_waiting_for_information_can_be_answered(
+        self, episode, practitioner, manager, state
+    ):
+        transition = services.step_up_request(
+            actor=practitioner, episode=episode, requested_on=D(2024, 3, 1), reason="Risk."
+        )
+        if state != "pending":
+            services.step_up_decide(
+                actor=manager,
+                transition=transition,
+                decision=state,
+                decided_on=D(2024, 3, 2),
+                rationale="Decided.",
+            )
+        with pytest.raises(ValidationError) as excinfo:
+            services.transition_information_supply(
+                actor=practitioner, transition=transition, information="Here it is."
+            )
+        assert "transition" in refusal(excinfo)
+        transition.refresh_from_db()
+        assert transition.decision == state
+        assert not TransitionNote.objects.exists()
+
+    def test_an_imported_question_with_no_text_or_decider_can_be_answered(
+        self, family, child, episode, practitioner
+    ):
+        # imported decisions are stored as they came: no decider here, perhaps no reason
+        imported = Transition.objects.create(
+            direction=Transition.Direction.STEP_UP,
+            family=family,
+            child=child,
+            from_episode=episode,
+            requested_on=D(2024, 3, 1),
+            decision=Transition.Decision.MORE_INFORMATION,
+            decided_on=D(2024, 3, 2),
+        )
+        services.transition_information_supply(
+            actor=practitioner, transition=imported, information="Here it is."
+        )
+        assert self.exchange(imported) == [
+            ("question", "No question was recorded.", None, D(2024, 3, 2), False),
+            ("answer", "Here it is.", practitioner, timezone.localdate(), False),
+        ]
+
+    def test_a_second_answer_to_the_same_question_is_refused(self, asked, practitioner):
+        services.transition_information_supply(
+            actor=practitioner, transition=asked, information="First answer."
+        )
+        with pytest.raises(ValidationError, match="awaiting decision"):
+            services.transition_information_supply(
+                actor=practitioner, transition=asked, information="Second answer."
+            )
+        assert asked.notes.filter(kind="answer").count() == 1
 
 
 class TestCscInvolvement:

@@ -106,6 +106,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:step_down_request": ("family", FAMILY_CASEWORK),
     "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
     "cases:step_decisions": ("", MANAGERS_ONLY),
+    # Anyone who may change the family's record answers a manager's question on a step.
+    "cases:step_information": ("step_question", FAMILY_CASEWORK),
     "cases:taf": ("family", FAMILY_RECORD),
     "cases:taf_member_end": ("family", POST_ONLY),
     # Assessments, plans and reviews: "assessments:<thing>" builds one of each for the family
@@ -153,6 +155,7 @@ POST_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "cases:step_up_request": ("family", FAMILY_CASEWORK),
     "cases:step_down_request": ("family", FAMILY_CASEWORK),
     "cases:step_decide": ("step_up", TEAM_MANAGER_DECIDES),
+    "cases:step_information": ("step_question", FAMILY_CASEWORK),
     "cases:taf": ("family", FAMILY_CASEWORK),
     # an unknown member is answered with a message on the TAF page
     "cases:taf_member_end": (
@@ -196,6 +199,9 @@ def _url(name: str, build: str, family) -> str:
         return reverse(name, kwargs={"reference": family.reference})
     if build in {"episode", "closure", "step_up"}:
         return reverse(name, kwargs={"uuid": _casework(build, family).uuid})
+    if build == "step_question":
+        step = _casework(build, family)
+        return reverse(name, kwargs={"reference": family.reference, "uuid": step.uuid})
     if build.startswith("assessments:"):
         from tests.assessments.world import matrix_kwargs
 
@@ -216,7 +222,8 @@ def _url(name: str, build: str, family) -> str:
 
 
 def _casework(build: str, family):
-    """The episode, a closure proposed by its lead, or a step-up they requested."""
+    """The episode, a closure proposed by its lead, a step-up they requested, or one on which
+    the team's manager asked them for more information."""
     from cases import services
     from cases.models import EpisodeEndReason
 
@@ -228,13 +235,25 @@ def _casework(build: str, family):
             end_reason=EpisodeEndReason.objects.get(code="NEEDS_MET"),
             ended_on=episode.started_on,
         )
-    if build == "step_up":
-        return services.step_up_request(
+    if build in {"step_up", "step_question"}:
+        step = services.step_up_request(
             actor=episode.lead_practitioner,
             episode=episode,
             requested_on=episode.started_on,
             reason="Risk has risen.",
         )
+        if build == "step_question":
+            from earlyhelp.models import Membership
+
+            manager = Membership.objects.get(team=episode.team, role="team_manager").user
+            step = services.step_up_decide(
+                actor=manager,
+                transition=step,
+                decision="more_information",
+                decided_on=episode.started_on,
+                rationale="Send the school's chronology.",
+            )
+        return step
     return episode
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services
-from cases.models import CscInvolvement, Episode, Transition
+from cases.models import CscInvolvement, Episode, Family, Transition
 from tests import factories
 from tests.web.test_episodes import date_data, page_of
 
@@ -399,3 +399,169 @@ class TestDecisionsQueue:
     def family_elsewhere(self, other_team, ref):
         lead = factories.UserFactory.with_role("practitioner", team=other_team)
         return self.family_in(other_team, ref, lead, 99)
+
+
+def ask_for_more(transition, manager, question="Send the school's attendance record."):
+    return services.step_up_decide(
+        actor=manager,
+        transition=transition,
+        decision="more_information",
+        decided_on=timezone.localdate(),
+        rationale=question,
+    )
+
+
+def information_url(transition) -> str:
+    return reverse(
+        "cases:step_information",
+        kwargs={"reference": transition.family.reference, "uuid": transition.uuid},
+    )
+
+
+class TestMoreInformation:
+    """The manager's question reaches the practitioner, whose answer goes back to the manager."""
+
+    @pytest.fixture
+    def asked(self, episode, personas):
+        return ask_for_more(step_up(episode, personas["allocated"]), personas["manager"])
+
+    def family_page(self, client, family) -> str:
+        return page_of(client.get(reverse("cases:family", kwargs={"reference": family.reference})))
+
+    def test_the_question_is_on_the_family_record_with_a_way_to_answer(
+        self, family, asked, client_for
+    ):
+        page = self.family_page(client_for("allocated"), family)
+        assert "A manager has asked for more information about the step-up for Ava Example" in (
+            page
+        )
+        assert "Send the school&#x27;s attendance record." in page
+        assert page.count(f'href="{information_url(asked)}"') == 2  # the banner and the step
+
+    def test_read_only_staff_see_the_question_but_cannot_answer(self, family, asked, client_for):
+        page = self.family_page(client_for("readonly"), family)
+        assert "Send the school&#x27;s attendance record." in page
+        assert information_url(asked) not in page
+
+    def test_the_manager_who_asked_is_not_told_to_answer(self, family, asked, client_for):
+        page = self.family_page(client_for("manager"), family)
+        assert "A manager has asked for more information" not in page
+        assert "Send the school&#x27;s attendance record." in page
+        assert information_url(asked) not in page
+
+    def test_the_requesters_caseload_lists_the_question(self, asked, client_for):
+        mine = page_of(client_for("allocated").get(reverse("cases:caseload")))
+        assert "A manager has asked you for more information" in mine
+        assert f'href="{information_url(asked)}"' in mine
+        theirs = page_of(client_for("colleague").get(reverse("cases:caseload")))
+        assert "asked you for more information" not in theirs
+
+    def test_the_caseload_forgets_a_question_once_its_family_is_out_of_sight(
+        self, family, episode, asked, other_team, client_for
+    ):
+        # the family moved to another team, and the practitioner did not create its record
+        Episode.objects.filter(pk=episode.pk).update(team=other_team, lead_practitioner=None)
+        Family.objects.filter(pk=family.pk).update(created_by=None)
+        page = page_of(client_for("allocated").get(reverse("cases:caseload")))
+        assert "asked you for more information" not in page
+
+    def test_the_answer_goes_back_to_the_manager(self, family, asked, client_for, personas):
+        response = client_for("colleague").post(
+            information_url(asked), {"information": "Attendance is 62% this term."}, follow=True
+        )
+
+        assert response.redirect_chain[-1][0].endswith("#transitions")
+        page = page_of(response)
+        team = asked.from_episode.team.name
+        assert f"Information sent for the step-up for Ava Example. A manager of {team} will" in page
+        asked.refresh_from_db()
+        assert (asked.decision, asked.decided_on) == ("pending", None)
+        assert list(asked.notes.values_list("kind", "written_by")) == [
+            ("question", personas["manager"].pk),
+            ("answer", personas["colleague"].pk),
+        ]
+        assert "A manager has asked for more information" not in page
+        assert "Information supplied" in page and "Attendance is 62% this term." in page
+
+    def test_an_empty_answer_is_asked_for_again(self, asked, client_for):
+        response = client_for("allocated").post(information_url(asked), {"information": "  "})
+        page = page_of(response)
+        assert response.status_code == 200
+        assert "Enter the information the manager asked for" in page
+        assert 'href="#id_information"' in page
+        asked.refresh_from_db()
+        assert asked.decision == "more_information" and not asked.notes.exists()
+
+    def test_an_answer_too_long_is_refused(self, asked, client_for):
+        page = page_of(
+            client_for("allocated").post(information_url(asked), {"information": "x" * 5001})
+        )
+        assert "Your answer must be 5,000 characters or fewer" in page
+        asked.refresh_from_db()
+        assert asked.decision == "more_information"
+
+    def test_once_answered_there_is_nothing_to_answer(self, asked, client_for, personas):
+        services.transition_information_supply(
+            actor=personas["allocated"], transition=asked, information="Done."
+        )
+        client = client_for("allocated")
+        page = page_of(client.get(information_url(asked)))
+        assert "Nothing to answer: this request is awaiting decision." in page
+        assert 'name="information"' not in page
+        assert "Done." in page  # the exchange so far
+        client.post(information_url(asked), {"information": "Again."})
+        assert asked.notes.filter(kind="answer").count() == 1
+
+    def test_a_step_of_another_family_is_not_found_here(
+        self, family, asked, other_team, ref, client_for
+    ):
+        elsewhere = TestDecisionsQueue().family_elsewhere(other_team, ref)
+        url = reverse(
+            "cases:step_information",
+            kwargs={"reference": elsewhere.family.reference, "uuid": asked.uuid},
+        )
+        assert client_for("allocated").get(url).status_code == 404
+        # and this family's reference with a step of another family
+        other_step = step_up(elsewhere, elsewhere.lead_practitioner)
+        url = reverse(
+            "cases:step_information",
+            kwargs={"reference": family.reference, "uuid": other_step.uuid},
+        )
+        assert client_for("allocated").get(url).status_code == 404
+
+    def test_the_queue_flags_the_answer_and_the_decide_page_shows_the_exchange(
+        self, asked, client_for, personas
+    ):
+        client = client_for("manager")
+        queue = page_of(client.get(reverse("cases:step_decisions")))
+        assert "More information requested" in queue and "Information supplied" not in queue
+
+        services.transition_information_supply(
+            actor=personas["allocated"], transition=asked, information="Attendance is 62%."
+        )
+        queue = page_of(client.get(reverse("cases:step_decisions")))
+        assert "Information supplied" in queue and "More information requested" not in queue
+
+        page = page_of(client.get(decide_url(asked)))
+        question = page.index("Send the school&#x27;s attendance record.")
+        answer = page.index("Attendance is 62%.")
+        assert question < answer < page.index('name="decision"')
+        assert personas["allocated"].get_full_name() in page[question : answer + 200]
+
+    def test_a_question_waiting_is_shown_on_the_decide_page(self, asked, client_for):
+        page = page_of(client_for("manager").get(decide_url(asked)))
+        assert "Waiting for an answer" in page
+        assert "Send the school&#x27;s attendance record." in page
+
+    def test_the_caseload_asks_no_more_queries_for_more_questions(
+        self, asked, team, ref, client_for, personas, django_assert_max_num_queries
+    ):
+        client = client_for("allocated")
+        with django_assert_max_num_queries(12) as one:
+            client.get(reverse("cases:caseload"))
+        for n in range(5):
+            other = TestDecisionsQueue.family_in(team, ref, personas["allocated"], n)
+            ask_for_more(step_up(other, personas["allocated"]), personas["manager"])
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            page = page_of(client.get(reverse("cases:caseload")))
+        assert page.count("/information/") == 6
