@@ -1,7 +1,6 @@
 from .access import AccessLog, TafMember
 from .api import (
     ApiRequestLog,
-    IdempotencyRecord,
     MatchCandidate,
     PartnerAPIKey,
     PartnerSubmission,
@@ -36,7 +35,6 @@ __all__ = [
     "Family",
     "FamilyMembership",
     "HeadlineOutcome",
-    "IdempotencyRecord",
     "LevelOfNeed",
     "MatchCandidate",
     "PartnerAPIKey",

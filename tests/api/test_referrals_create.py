@@ -15,7 +15,7 @@ from rest_framework import serializers
 from cases import services
 from cases.api.authentication import key_rows
 from cases.api.serializers import ReferralSubmissionSerializer, submission_validate
-from cases.models import IdempotencyRecord, PartnerSubmission, Referral, SubmittedPerson
+from cases.models import PartnerSubmission, Referral, SubmittedPerson
 from tests.api.conftest import REFERRALS, post
 
 PROBLEM = "application/problem+json"
@@ -250,7 +250,7 @@ def test_each_invalid_field_is_refused_with_its_path(api, body, path, value, fie
     assert pointer.startswith("#/")
     # nothing was written, and the key was not spent on a refused request
     assert not Referral.objects.exists()
-    assert not IdempotencyRecord.objects.exists()
+    assert not PartnerSubmission.objects.exists()
 
 
 @pytest.mark.django_db
@@ -404,7 +404,7 @@ def test_the_service_applies_the_referral_rules_to_partner_submissions(school, b
             render=lambda referral: {},
         )
     assert set(refused.value.message_dict) == {"consent_given_on"}
-    assert not Referral.objects.exists() and not IdempotencyRecord.objects.exists()
+    assert not Referral.objects.exists() and not PartnerSubmission.objects.exists()
 
 
 @pytest.mark.django_db
