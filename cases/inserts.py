@@ -9,11 +9,11 @@ row count. It sends no ``pre_save``, ``post_save`` or ``m2m_changed`` signals, s
 refuses a model that has receivers for them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
 from django.db.models.signals import m2m_changed, post_save, pre_save
 
@@ -31,13 +31,18 @@ def rows_insert(rows: Sequence[Model], *, returning_pk: bool = False) -> None:
         raise TypeError(f"{model.__name__} has save signal receivers: use the ORM instead")
     with_pk = rows[0].pk is not None
     fields = _fields(model, with_pk)
+    # The connection itself, not django.db.connection: each attribute read through that proxy
+    # looks the connection up again, and the fields read it several times per value.
+    connection = connections[DEFAULT_DB_ALIAS]
     params: list[Any] = []
     for row in rows:
         params += [
             field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields
         ]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(model, with_pk, len(rows), returning_pk), params)
+        cursor.execute(
+            _sql(connection.ops.quote_name, model, with_pk, len(rows), returning_pk), params
+        )
         if returning_pk:
             for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
                 row.pk = pk
@@ -54,8 +59,9 @@ def _fields(model: type[Model], with_pk: bool) -> tuple[Field, ...]:
 
 
 @cache
-def _sql(model: type[Model], with_pk: bool, count: int, returning_pk: bool) -> str:
-    quote = connection.ops.quote_name
+def _sql(
+    quote: Callable[[str], str], model: type[Model], with_pk: bool, count: int, returning_pk: bool
+) -> str:
     fields = _fields(model, with_pk)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
