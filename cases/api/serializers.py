@@ -26,7 +26,7 @@ from cases import services
 from cases.models import HeadlineOutcome, LevelOfNeed, Person, ReferralSource, SubmittedPerson
 
 from .reference_cache import active_codes
-from .selectors import PartnerStatus
+from .selectors import Outcome, PartnerReferral, PartnerStatus
 
 # Royal Mail's postcode shape (outward code, optional space, inward code), BS 7666.
 POSTCODE = re.compile(
@@ -336,6 +336,43 @@ class ReferralSerializer(serializers.Serializer):
         request = self.context.get("request")
         path = f"/api/v1/referrals/{view.uuid}/"
         return request.build_absolute_uri(path) if request is not None else path
+
+
+_DATETIME = serializers.DateTimeField()
+_DATE = serializers.DateField()
+
+
+def referral_represent(view: PartnerReferral, request: Any) -> dict[str, Any]:
+    """What ``ReferralSerializer(view, context={"request": request}).data`` holds, as a dict.
+
+    Without building the serializer and walking its fields, which took a tenth of a
+    submission's CPU; ``ReferralSerializer`` still describes the response in the schema, and
+    a test holds the two to the same output for every status.
+    """
+    path = f"/api/v1/referrals/{view.uuid}/"
+    return {
+        "id": str(view.uuid),
+        "reference": str(view.reference),
+        "partner_reference": str(view.partner_reference),
+        "received_at": _DATETIME.to_representation(view.received_at),
+        "status": str(view.status),
+        "status_label": str(view.status_label),
+        "outcome": _outcome_represent(view.outcome) if view.outcome is not None else None,
+        "url": request.build_absolute_uri(path) if request is not None else path,
+    }
+
+
+def _outcome_represent(outcome: Outcome) -> dict[str, Any]:
+    contact = outcome.contact
+    return {
+        "decided_on": _DATE.to_representation(outcome.decided_on),
+        "reason": str(outcome.reason),
+        "contact": (
+            {"team": str(contact.team), "email": str(contact.email), "phone": str(contact.phone)}
+            if contact is not None
+            else None
+        ),
+    }
 
 
 class ReferralSourceSerializer(serializers.ModelSerializer):
