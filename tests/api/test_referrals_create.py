@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -14,7 +15,13 @@ from rest_framework import serializers
 
 from cases import services
 from cases.api.authentication import key_rows
-from cases.api.serializers import ReferralSubmissionSerializer, submission_validate
+from cases.api.serializers import (
+    PRINTABLE,
+    CheckedCharField,
+    ReferralSubmissionSerializer,
+    TextField,
+    submission_validate,
+)
 from cases.models import PartnerSubmission, Referral, SubmittedPerson
 from tests.api.conftest import REFERRALS, post
 
@@ -453,3 +460,39 @@ def test_each_thread_checks_with_its_own_serializer(body):
         results = list(pool.map(check, [body, bad] * 20))
 
     assert results == [body["reason"], ["reason"]] * 20
+
+
+def _outcome(field: serializers.CharField, value: object) -> tuple[str, object]:
+    try:
+        return "accepted", field.run_validation(value)
+    except serializers.ValidationError as exc:
+        return "refused", exc.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *("fine", "", " padded ", "x" * 10, "x" * 11, "a", "a\x00b", "a\ud800b"),
+        *("tab\there", "line\nbreak", "trailing\n", "\x7fdel", "émoji 🙂", 42),
+    ],
+)
+def test_checked_text_fields_accept_and_refuse_exactly_what_drf_does(value):
+    # given DRF's own fields with the same options and validators
+    plain = serializers.CharField(min_length=2, max_length=10, allow_blank=True)
+    printable = serializers.CharField(max_length=10, allow_blank=True)
+    printable.validators.append(RegexValidator(PRINTABLE, "Remove control characters.", "invalid"))
+
+    # then the precompiled check changes nothing a partner can see
+    checked = CheckedCharField(min_length=2, max_length=10, allow_blank=True)
+    assert _outcome(checked, value) == _outcome(plain, value)
+    assert _outcome(TextField(max_length=10, allow_blank=True), value) == _outcome(printable, value)
+
+
+def test_a_lone_surrogate_is_refused_with_drfs_reason(api, db):
+    raw = json.dumps({"reason": "a\ud800b"})  # escaped: a JSON text that decodes to one
+
+    response = api.post(REFERRALS, raw, content_type="application/json")
+
+    assert response.status_code == 422
+    errors = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert errors["reason"] == "surrogate_characters_not_allowed"
