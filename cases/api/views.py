@@ -199,7 +199,7 @@ class ReferralViewSet(
                 idempotency_key=key,
                 request_hash=_body_hash(request.data),
                 render=lambda referral: referral_represent(partner_view(referral), request),
-                audit=lambda: self.audit(status=201),
+                audit=lambda batch: self.audit(status=201, batch=batch),
             )
         except services.IdempotencyConflict as exc:
             raise IdempotencyKeyReused from exc

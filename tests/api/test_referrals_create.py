@@ -496,3 +496,18 @@ def test_a_lone_surrogate_is_refused_with_drfs_reason(api, db):
     assert response.status_code == 422
     errors = {e["field"]: e["code"] for e in response.json()["errors"]}
     assert errors["reason"] == "surrogate_characters_not_allowed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_submission_writes_everything_in_one_round_trip(api, body, django_assert_num_queries):
+    post(api, body, "warm-up")  # the key and the reference codes are now cached
+
+    # the transaction's start and end, the reference and keys, then every row at once
+    with django_assert_num_queries(4) as captured:
+        assert post(api, body, "counted").status_code == 201
+
+    inserts = captured.captured_queries[2]["sql"]
+    for table in ("referral", "referral_needs", "partnersubmission", "submittedperson"):
+        assert f'INSERT INTO "cases_{table}"' in inserts
+    assert 'INSERT INTO "cases_apirequestlog"' in inserts

@@ -1,11 +1,13 @@
-"""rows_insert stores what the ORM would, with SQL built once per shape."""
+"""rows_insert and InsertBatch store what the ORM would, with SQL built once per shape."""
 
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 
-from cases.inserts import rows_insert
+from cases.inserts import InsertBatch, rows_insert
 from cases.models import ApiRequestLog, PartnerSubmission, Referral, SubmittedPerson
 from tests import factories
 
@@ -108,3 +110,47 @@ def test_a_model_with_save_receivers_is_refused(db):
     finally:
         post_save.disconnect(receiver, sender=ApiRequestLog)
     assert not ApiRequestLog.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_batch_reserves_keys_and_sends_its_rows_in_one_round_trip(submission, ref):
+    batch = InsertBatch()
+    referral = Referral(reference="R-999003", source=ref.source("2A"), received_at=log_time())
+    people = [person(submission, 5), person(submission, 6)]
+
+    (number,) = batch.reserve([referral], ["cases_reference_r"])
+    batch.add([referral])
+    batch.add([Referral.needs.through(referral=referral, headlineoutcome=ref.outcome("HEALTH"))])
+    batch.add(people)
+    with CaptureQueriesContext(connection) as sent:
+        batch.send()
+
+    assert number > 0 and referral.pk is not None
+    assert len(sent.captured_queries) == 1
+    assert Referral.objects.get(pk=referral.pk).needs.get().code == "HEALTH"
+    assert list(
+        SubmittedPerson.objects.filter(submission=submission).values_list("position", flat=True)
+    ) == [5, 6]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_failing_statement_fails_the_whole_batch(ref):
+    organisation = factories.OrganisationFactory(code="SCH2", kind="school")
+    batch = InsertBatch()
+    fresh = Referral(reference="R-999005", source=ref.source("2A"), received_at=log_time())
+    batch.reserve([fresh])
+    batch.add([fresh])
+    for address in ("1 Road", "2 Road"):  # a second submission for one referral: refused
+        batch.add([PartnerSubmission(referral=fresh, organisation=organisation, address=address)])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch.send()
+
+    assert not Referral.objects.filter(reference="R-999005").exists()
+    assert not PartnerSubmission.objects.exists()
+
+
+def log_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
