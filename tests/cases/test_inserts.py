@@ -135,7 +135,7 @@ def test_a_batch_reserves_keys_and_sends_its_rows_in_one_round_trip(submission, 
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_one_failing_statement_fails_the_whole_batch(ref):
     organisation = factories.OrganisationFactory(code="SCH2", kind="school")
     batch = InsertBatch()
