@@ -20,10 +20,11 @@ from cases.api.serializers import (
     CheckedCharField,
     ReferralSubmissionSerializer,
     TextField,
+    _accepted,
     submission_validate,
 )
 from cases.models import PartnerSubmission, Referral, SubmittedPerson
-from tests.api.conftest import REFERRALS, post
+from tests.api.conftest import REFERRALS, post, valid_body
 
 PROBLEM = "application/problem+json"
 
@@ -511,3 +512,35 @@ def test_a_submission_writes_everything_in_one_round_trip(api, body, django_asse
     for table in ("referral", "referral_needs", "partnersubmission", "submittedperson"):
         assert f'INSERT INTO "cases_{table}"' in inserts
     assert 'INSERT INTO "cases_apirequestlog"' in inserts
+
+
+def _variants() -> dict[str, dict]:
+    """Valid bodies of every shape the checker meets."""
+    full = valid_body()
+    bare = valid_body()
+    for optional in ("partner_reference", "adults"):
+        del bare[optional]
+    bare["children"][0] = {"forename": "Ada", "surname": "Example", "date_of_birth": "2016-05-14"}
+    bare["consent"] = {"given": False}
+    bare["referrer"] = {"name": "Sam Teacher"}
+    unborn = valid_body()
+    unborn["children"] = [
+        {"forename": "Baby", "surname": "Example", "expected_date_of_birth": today_plus(60)},
+        full["children"][0] | {"forename": "Ben", "nhs_number": "", "upn": ""},
+    ]
+    unborn["adults"] = []
+    padded = valid_body()
+    padded["family"]["postcode"] = " ls14ap "
+    padded["reason"] = "  spaces around are trimmed  "
+    return {"full": full, "bare": bare, "unborn and a sibling": unborn, "padded": padded}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(_variants()))
+def test_the_quick_check_accepts_what_drf_accepts_with_the_same_result(name):
+    body = _variants()[name]
+    drf = ReferralSubmissionSerializer(data=copy.deepcopy(body))
+    assert drf.is_valid(), drf.errors
+
+    # the quick walk itself (no fallback) gives DRF's validated data, value for value
+    assert _accepted(ReferralSubmissionSerializer(), copy.deepcopy(body)) == drf.validated_data
