@@ -29,4 +29,4 @@ RUN useradd --system --uid 1000 earlyhelp && chown -R earlyhelp /app
 USER earlyhelp
 
 EXPOSE 8000
-CMD ["gunicorn", "earlyhelp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "earlyhelp.wsgi:application"]

@@ -674,12 +674,14 @@ def _wait_for_port(port: int, seconds: float = 60) -> None:
     raise SystemExit(f"gunicorn did not start on port {port}")
 
 
-def _gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    """gunicorn as the Dockerfile runs it (sync workers) unless ``threads`` asks for gthread."""
-    command = [sys.executable, "-m", "gunicorn", "earlyhelp.wsgi:application"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    if threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
+def _gunicorn(port: int, workers: int | None, threads: int | None) -> subprocess.Popen[bytes]:
+    """gunicorn as the Dockerfile runs it (gunicorn.conf.py), unless told otherwise."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    command += ["earlyhelp.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     command += ["--log-level", "warning", "--access-logfile", "/dev/null"]
     (ROOT / "var").mkdir(exist_ok=True)
     log = (ROOT / "var" / "bench-pages-gunicorn.log").open("a")
@@ -725,10 +727,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--practitioners", type=int, default=8)
     parser.add_argument("--managers", type=int, default=3)
     parser.add_argument("--connections", type=int, default=2, help="concurrent client requests")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
-    parser.add_argument(
-        "--server-threads", type=int, default=1, help="threads per process (>1: gthread)"
-    )
+    parser.add_argument("--workers", type=int, help="gunicorn processes (gunicorn.conf.py's)")
+    parser.add_argument("--server-threads", type=int, help="threads each (gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
 
@@ -777,10 +777,12 @@ def main(argv: list[str] | None = None) -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"Load after:  {_uptime()}")
+    configured: dict[str, Any] = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), configured)  # noqa: S102  (our own file)
     workers = (
-        f"{args.workers} gthread workers × {args.server_threads} threads"
-        if args.server_threads > 1
-        else f"{args.workers} sync workers (as the Dockerfile runs it)"
+        f"{args.workers or configured['workers']} gthread workers × "
+        f"{args.server_threads or configured['threads']} threads"
+        + ("" if args.workers or args.server_threads else " (as the Dockerfile runs it)")
     )
     print(
         f"gunicorn {workers}, production settings (DEBUG off), {stylesheet} served by "

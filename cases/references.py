@@ -42,7 +42,12 @@ def references_allocate(prefix: str, count: int = 1) -> list[str]:
         numbers = _sequence_next(prefix, count)
     else:
         numbers = _counter_next(prefix, count)
-    return [f"{prefix}-{n:06d}" for n in numbers]
+    return [reference_format(prefix, n) for n in numbers]
+
+
+def reference_format(prefix: str, number: int) -> str:
+    """``R``, 7 → ``R-000007``: a reference as handed out."""
+    return f"{prefix}-{number:06d}"
 
 
 def references_last(prefix: str) -> int:

@@ -8,8 +8,7 @@ forms and the API can show them next to the input.
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
@@ -18,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -27,6 +26,7 @@ from earlyhelp.access import access_for, current_memberships
 from earlyhelp.models import Membership, Organisation, Team, User
 
 from . import matching
+from .inserts import InsertBatch, rows_insert
 from .models import (
     AccessLog,
     ApiRequestLog,
@@ -41,7 +41,6 @@ from .models import (
     Family,
     FamilyMembership,
     HeadlineOutcome,
-    IdempotencyRecord,
     LevelOfNeed,
     MatchCandidate,
     PartnerAPIKey,
@@ -55,7 +54,7 @@ from .models import (
     Transition,
     TransitionNote,
 )
-from .references import references_allocate
+from .references import reference_format, references_allocate, sequence_name
 
 
 def _event(
@@ -215,6 +214,8 @@ def referral_record(
     consent_given_by: str = "",
     consent_given_on: dt.date | None = None,
     consent_scope: str = "",
+    batch: InsertBatch | None = None,
+    keys_for: Sequence[Model] = (),
     **details: Any,
 ) -> Referral:
     """Record a request for support as received, ready for triage.
@@ -224,7 +225,11 @@ def referral_record(
 
     The rules are checked before the transaction starts, and the writes take no savepoint
     inside a caller's transaction: a failed insert fails the caller's whole unit of work
-    anyway, and a savepoint costs two round trips on every request for support.
+    anyway, and a savepoint costs two round trips on every request for support. The rows
+    go in through an ``InsertBatch``, on PostgreSQL two round trips in all: the reference
+    and the keys in one query, the rows in another. A caller writing more rows passes its
+    own ``batch`` (and sends it), and the rows of it whose keys should be drawn in the same
+    query as ``keys_for``.
     """
     if received_at > timezone.now():
         raise _refuse("received_at", "The date received cannot be in the future.")
@@ -263,13 +268,19 @@ def referral_record(
         validate_constraints=False,
     )
     with transaction.atomic(savepoint=False):
-        (referral.reference,) = references_allocate("R")
-        referral.save(force_insert=True)
-        if children:
-            referral.children.add(*children)
-        needs = list(needs)
-        if needs:
-            referral.needs.add(*needs)
+        inserts = batch or InsertBatch()
+        if inserts.gathering:
+            (number,) = inserts.reserve([referral, *keys_for], [sequence_name("R")])
+            referral.reference = reference_format("R", number)
+        else:
+            (referral.reference,) = references_allocate("R")
+        inserts.add([referral])
+        # dict.fromkeys: each once, in order, as add() would have stored them
+        links = Referral.children.through, Referral.needs.through
+        inserts.add([links[0](referral=referral, person=c) for c in dict.fromkeys(children)])
+        inserts.add([links[1](referral=referral, headlineoutcome=n) for n in dict.fromkeys(needs)])
+        if batch is None:
+            inserts.send()
         if family is not None:
             _event(
                 family=family,
@@ -893,64 +904,89 @@ def partner_referral_submit(
     idempotency_key: str | None,
     request_hash: str,
     render: Callable[[Referral], dict[str, Any]],
-    audit: Callable[[], None] | None = None,
+    audit: Callable[[InsertBatch], None] | None = None,
 ) -> PartnerSubmitOutcome:
     """Record a partner's request for support, exactly once per ``idempotency_key``.
 
     ``data`` is what ``ReferralSubmissionSerializer`` validated. The referral itself is
     recorded by ``referral_record``, under the same rules as any other; beside it go the
-    people and address as submitted, and the stored response for ``idempotency_key``, all
-    in one transaction. ``render`` turns the referral into that response body; ``audit``,
-    if given, records the API call last in that transaction, so the referral never exists
-    without its audit row.
+    people and address as submitted, with ``idempotency_key`` and the response to replay
+    for it, all in one transaction. ``render`` turns the referral into that response body;
+    ``audit``, if given, adds the API call's record to the same rows, so the referral never
+    exists without its audit row. On PostgreSQL all of them go in one round trip.
 
-    The idempotency row is written last, with the response in it: a concurrent request with
-    the same key waits on the unique constraint until this one commits, then fails, rolls
-    its own rows back and replays the stored response. A retry therefore redoes the work
-    before it is refused (and spends a reference number), which costs less than one more
-    statement in every first attempt.
+    The key is unique per organisation on the submission row: a concurrent request with the
+    same key waits on that constraint until this one commits, then fails, rolls its own rows
+    back and replays the stored response. A retry therefore redoes the work before it is
+    refused (and spends a reference number), which costs less than a look-up in every
+    first attempt.
+
+    Follow-up work (matching, notifying triage) is not sent from here: the pending
+    submission row is its outbox, which ``partner_follow_ups_relay`` hands to the broker.
     """
     try:
         with transaction.atomic():
-            referral = _partner_referral_create(
-                organisation=organisation, api_key=api_key, data=data
+            batch = InsertBatch()
+            body = _partner_referral_create(
+                batch=batch,
+                organisation=organisation,
+                api_key=api_key,
+                data=data,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                render=render,
             )
-            body = render(referral)
-            if idempotency_key is not None:
-                IdempotencyRecord.objects.create(
-                    organisation=organisation,
-                    key=idempotency_key,
-                    request_hash=request_hash,
-                    response_status=201,
-                    response_body=body,
-                    referral=referral,
-                )
             if audit is not None:
-                audit()
+                audit(batch)
+            batch.send()
             return PartnerSubmitOutcome(201, body, replayed=False)
     except IntegrityError:
         if idempotency_key is None:
             raise
-        stored = IdempotencyRecord.objects.filter(
-            organisation=organisation, key=idempotency_key
-        ).first()
+        stored = (
+            PartnerSubmission.objects.filter(
+                organisation=organisation, idempotency_key=idempotency_key
+            )
+            .values_list("request_hash", "response_body")
+            .first()
+        )
         if stored is None:
             raise
-    if stored.request_hash != request_hash:
+    stored_hash, stored_body = stored
+    if stored_hash != request_hash:
         raise IdempotencyConflict(idempotency_key)
-    assert stored.response_status is not None and stored.response_body is not None
-    return PartnerSubmitOutcome(stored.response_status, stored.response_body, replayed=True)
+    assert stored_body is not None  # kept with its key, forgotten with it
+    return PartnerSubmitOutcome(201, stored_body, replayed=True)
 
 
 def _partner_referral_create(
-    *, organisation: Organisation, api_key: PartnerAPIKey | None, data: Mapping[str, Any]
-) -> Referral:
-    """The referral and what the partner sent beside it; the caller holds the transaction.
+    *,
+    batch: InsertBatch,
+    organisation: Organisation,
+    api_key: PartnerAPIKey | None,
+    data: Mapping[str, Any],
+    idempotency_key: str | None,
+    request_hash: str,
+    render: Callable[[Referral], dict[str, Any]],
+) -> dict[str, Any]:
+    """The referral and what the partner sent beside it, added to ``batch``; returns the
+    response body. The caller holds the transaction and sends the batch.
 
     People are stored as submitted, in one statement: matching them is follow-up work.
     """
     consent, referrer = data["consent"], data["referrer"]
+    keyed = idempotency_key is not None
+    submission = PartnerSubmission(
+        organisation=organisation,
+        api_key=api_key,
+        address=data["family"]["address"],
+        postcode=data["family"]["postcode"],
+        idempotency_key=idempotency_key,
+        request_hash=request_hash if keyed else "",
+    )
     referral = referral_record(
+        batch=batch,
+        keys_for=[submission] if batch.gathering else [],
         actor=None,
         source=data["source"],
         received_at=timezone.now(),
@@ -967,17 +1003,10 @@ def _partner_referral_create(
         referrer_phone=referrer.get("phone", ""),
         partner_reference=data.get("partner_reference", ""),
     )
-    submission = PartnerSubmission.objects.create(
-        referral=referral,
-        organisation=organisation,
-        api_key=api_key,
-        address=data["family"]["address"],
-        postcode=data["family"]["postcode"],
-        # Optimistic: set now so the sweep leaves it to the on-commit hand-off below; a failed
-        # hand-off clears it, and a crash before the hand-off is retried after the retry delay.
-        follow_up_queued_at=timezone.now(),
-        follow_up_attempts=1,
-    )
+    submission.referral = referral  # also what the referral's partner view reads: no query
+    body = render(referral)
+    submission.response_body = body if keyed else None
+    batch.add([submission])
     people = [
         SubmittedPerson(submission=submission, role=SubmittedPerson.Role.CHILD, **child)
         for child in data["children"]
@@ -987,98 +1016,88 @@ def _partner_referral_create(
     ]
     for position, person in enumerate(people):
         person.position = position
-    SubmittedPerson.objects.bulk_create(people)
-    transaction.on_commit(partial(partner_follow_up_enqueue, submission.pk))
-    return referral
+    batch.add(people)
+    if _follow_ups_run_in_process():
+        # No broker and no relay (the embedded default): the follow-up runs after commit.
+        transaction.on_commit(partial(_follow_ups_publish, [submission.pk]))
+    return body
 
 
 def _without(adult: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in adult.items() if key != "relationship"}
 
 
-class _BrokerBreaker:
-    """Skips publishing for a while after the broker refused a connection.
+def _follow_ups_run_in_process() -> bool:
+    from .tasks import partner_follow_ups  # the tasks module imports this one
 
-    Reaching a down Redis costs seconds (the client retries), and the hand-off runs inside
-    the request; without this every request would pay that while the broker is down.
-    Per process, so each web worker finds out for itself.
+    return bool(partner_follow_ups.app.conf.task_always_eager)
+
+
+def _follow_ups_publish(submission_ids: list[int]) -> bool:
+    """Hand follow-ups to the broker as one message; whether it took them.
+
+    Never raises: the referrals are already committed, so a broker outage (or, run
+    in-process, a failure of the work itself) costs a delay, never a request.
     """
-
-    pause_seconds = 30.0
-
-    def __init__(self) -> None:
-        self.open_until = 0.0
-
-    def is_open(self) -> bool:
-        return time.monotonic() < self.open_until
-
-    def trip(self) -> None:
-        self.open_until = time.monotonic() + self.pause_seconds
-
-    def reset(self) -> None:
-        self.open_until = 0.0
-
-
-broker_breaker = _BrokerBreaker()
-
-
-def partner_follow_up_enqueue(submission_id: int) -> bool:
-    """Hand a submission's follow-up to the broker; on failure leave it for the sweep.
-
-    Runs after commit: the referral is already safe, so a broker outage (or any failure of
-    the task when run in-process) costs a delay, never the request.
-    """
-    from .tasks import partner_follow_up  # the tasks module imports this one
+    from .tasks import partner_follow_ups
 
     try:
-        if broker_breaker.is_open():
-            raise BrokerUnavailable("recently refused")
-        partner_follow_up.apply_async(args=(submission_id,), retry=False)
-    except (BrokerUnavailable, KombuOperationalError, ConnectionError, OSError) as exc:
-        if not isinstance(exc, BrokerUnavailable):
-            broker_breaker.trip()
+        partner_follow_ups.apply_async(args=(submission_ids,), retry=False)
+    except (KombuOperationalError, ConnectionError, OSError) as exc:
         logger.warning(
-            "Broker unavailable (%s): follow-up of partner submission %s left for the sweep",
+            "Broker unavailable (%s): %s partner follow-ups left for the next relay",
             type(exc).__name__,
-            submission_id,
+            len(submission_ids),
         )
     except Exception:
-        logger.exception("Follow-up of partner submission %s failed", submission_id)
+        logger.exception("Follow-up of partner submissions %s failed", submission_ids)
     else:
         return True
-    PartnerSubmission.objects.filter(
-        pk=submission_id, follow_up=PartnerSubmission.FollowUp.PENDING
-    ).update(follow_up_queued_at=None)
     return False
 
 
-class BrokerUnavailable(Exception):
-    """The broker refused a connection moments ago; do not wait on it again yet."""
+def partner_follow_ups_relay(*, limit: int = 500, batch: int = 50) -> int:
+    """Hand pending follow-ups to the broker: the relay of the submissions' outbox.
 
-
-def partner_follow_ups_requeue(*, limit: int = 500) -> int:
-    """Hand over again every follow-up that never reached the broker or was lost on the way.
-
-    Called by the beat-scheduled sweep. Stops at the first failure: the broker is still down
-    and the next sweep will try again. Returns how many were handed over.
+    Beat runs it every ``PARTNER_FOLLOW_UP_RELAY_SECONDS``. A request commits its
+    submission pending and handed to nobody, and publishes nothing itself: a publish cost a
+    sixth of a request's CPU, and a request can never lose its follow-up to a broker
+    outage. This claims the submissions never handed over, and those handed over more
+    than ``PARTNER_FOLLOW_UP_RETRY_SECONDS`` ago and still not done (lost with a broker or
+    a worker), and publishes them ``batch`` to a message. Claims skip rows another relay or
+    a worker holds. A failed publish gives back the claims not yet sent and stops: the
+    broker is down, and the next run tries again. Returns how many were handed over.
     """
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.PARTNER_FOLLOW_UP_RETRY_SECONDS)
-    waiting = (
-        PartnerSubmission.objects.filter(follow_up=PartnerSubmission.FollowUp.PENDING)
-        .filter(Q(follow_up_queued_at__isnull=True) | Q(follow_up_queued_at__lt=stale))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    queued = 0
-    for submission_id in list(waiting):
-        PartnerSubmission.objects.filter(pk=submission_id).update(
+    pending = PartnerSubmission.objects.filter(follow_up=PartnerSubmission.FollowUp.PENDING)
+    with transaction.atomic():
+        claimed = list(
+            pending.select_for_update(skip_locked=True)
+            .filter(Q(follow_up_queued_at__isnull=True) | Q(follow_up_queued_at__lt=stale))
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        pending.filter(pk__in=claimed).update(
             follow_up_queued_at=now, follow_up_attempts=F("follow_up_attempts") + 1
         )
-        if not partner_follow_up_enqueue(submission_id):
-            break
-        queued += 1
-    return queued
+    for start in range(0, len(claimed), batch):
+        if not _follow_ups_publish(claimed[start : start + batch]):
+            pending.filter(pk__in=claimed[start:]).update(follow_up_queued_at=None)
+            return start
+    return len(claimed)
+
+
+def partner_follow_ups_run(*, submission_ids: Iterable[int]) -> int:
+    """Run the follow-up of each submission, each in its own transaction; returns how many
+    ran. One failing is logged and left to the relay's retry; the others still run."""
+    ran = 0
+    for submission_id in submission_ids:
+        try:
+            ran += partner_follow_up_run(submission_id=submission_id)
+        except Exception:
+            logger.exception("Follow-up of partner submission %s failed", submission_id)
+    return ran
 
 
 @transaction.atomic
@@ -1279,9 +1298,13 @@ def api_request_audit(
     status: int,
     duration_ms: int,
     replayed: bool,
+    batch: InsertBatch | None = None,
 ) -> ApiRequestLog:
-    """Record one API call without its body, query or path, which may hold personal data."""
-    return ApiRequestLog.objects.create(
+    """Record one API call without its body, query or path, which may hold personal data.
+
+    With ``batch``, the record is added to the caller's rows, and written when they are.
+    """
+    row = ApiRequestLog(
         organisation_id=organisation_id,
         key_prefix=key_prefix[:8],
         user_id=user_id,
@@ -1291,14 +1314,21 @@ def api_request_audit(
         duration_ms=duration_ms,
         replayed=replayed,
     )
+    if batch is not None:
+        batch.add([row])
+    else:
+        rows_insert([row], returning_pk=True)
+    return row
 
 
-def idempotency_records_purge(*, older_than_days: int | None = None) -> int:
-    """Forget Idempotency-Keys older than ``API_IDEMPOTENCY_DAYS``; returns how many."""
+def idempotency_keys_purge(*, older_than_days: int | None = None) -> int:
+    """Forget Idempotency-Keys (and their stored responses) older than
+    ``API_IDEMPOTENCY_DAYS``; the submissions stay. Returns how many were forgotten."""
     days = settings.API_IDEMPOTENCY_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - dt.timedelta(days=days)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return PartnerSubmission.objects.filter(
+        idempotency_key__isnull=False, created_at__lt=cutoff
+    ).update(idempotency_key=None, request_hash="", response_body=None)
 
 
 # --- Access: who sees a family beyond its team, and the log of who did ---------------------

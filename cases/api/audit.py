@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases import services
+from cases.inserts import InsertBatch
 from cases.models import PartnerAPIKey
 
 from .authentication import presented_key_prefix
@@ -31,20 +32,26 @@ class AuditedMixin:
             _record(drf_request, request, response.status_code, replayed, self._audit_started)
         return response
 
-    def audit(self, *, status: int) -> None:
-        """Record the call now, as answered with ``status``, in the caller's transaction.
+    def audit(self, *, status: int, batch: InsertBatch | None = None) -> None:
+        """Record the call now, as answered with ``status``, in the caller's transaction
+        (with the caller's ``batch`` of rows, if it has one).
 
         Call it last in the transaction whose commit the response will report: one commit
         instead of two, and no write without its audit row. Should that transaction roll
         back instead, the response differs (a replay, an error) and is recorded as usual.
         """
         request = self.request  # type: ignore[attr-defined]
-        _record(request, request._request, status, False, self._audit_started)
+        _record(request, request._request, status, False, self._audit_started, batch)
         self._audited_as = status
 
 
 def _record(
-    request: Request, raw: HttpRequest, status: int, replayed: bool, started: float
+    request: Request,
+    raw: HttpRequest,
+    status: int,
+    replayed: bool,
+    started: float,
+    batch: InsertBatch | None = None,
 ) -> None:
     try:
         auth, user = request.auth, request.user
@@ -65,4 +72,5 @@ def _record(
         status=status,
         duration_ms=round((time.perf_counter() - started) * 1000),
         replayed=replayed,
+        batch=batch,
     )

@@ -168,6 +168,13 @@ def _body_template() -> str:
     return json.dumps(body)
 
 
+def _configured(name: str) -> Any:
+    """A setting of gunicorn.conf.py, as gunicorn will read it."""
+    settings: dict[str, Any] = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), settings)  # noqa: S102  (our own file)
+    return settings[name]
+
+
 def _wait_for_port(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -179,13 +186,18 @@ def _wait_for_port(port: int, seconds: float = 30) -> None:
     raise SystemExit(f"gunicorn did not start on port {port}")
 
 
-def _gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
-    # Threads, so a worker serves others while one waits for PostgreSQL or Redis; keep-alive,
-    # as wrk (and partners' clients) reuse connections; no access log, as in production.
-    command = [sys.executable, "-m", "gunicorn", "earlyhelp.wsgi:application"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    command += ["--worker-class", "gthread", "--threads", str(threads)]
-    command += ["--keep-alive", "5", "--log-level", "warning"]
+def _gunicorn(
+    env: dict[str, str], port: int, workers: int | None, threads: int | None
+) -> subprocess.Popen:
+    # As the Dockerfile runs it (gunicorn.conf.py: a gthread process per core, keep-alive, no
+    # access log), on a local port; --workers and --server-threads override it.
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    command += ["earlyhelp.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     log = (ROOT / "var" / "bench-api-gunicorn.log").open("a")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)  # noqa: S603
     _wait_for_port(port)
@@ -324,10 +336,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up, not counted")
     parser.add_argument("--connections", type=int, default=12)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn processes (one a core)"
-    )
-    parser.add_argument("--server-threads", type=int, default=4, help="threads per process")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (gunicorn.conf.py's)")
+    parser.add_argument("--server-threads", type=int, help="threads each (gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
@@ -341,9 +351,11 @@ def main() -> None:
         script.write_text(LUA)
         body.write_text(_body_template())
         files: dict[str, Any] = {"script": script, "body": body, "auth": auth}
+        workers = args.workers or _configured("workers")
+        threads = args.server_threads or _configured("threads")
         print(
             f"{args.duration}s of POSTs, {args.connections} connections, gunicorn "
-            f"{args.workers}×{args.server_threads} threads, PostgreSQL, broker {broker_url}, "
+            f"{workers}×{threads} threads, PostgreSQL, broker {broker_url}, "
             f"{os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
         )
         _, floor = _run("bare view, one insert (floor)", "/api/bench/floor/", env, args, files)

@@ -48,6 +48,7 @@ from .serializers import (
     ReferralSerializer,
     ReferralSourceSerializer,
     ReferralSubmissionSerializer,
+    referral_represent,
     submission_validate,
 )
 from .throttling import PartnerRateThrottle
@@ -180,10 +181,10 @@ class ReferralViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         views = [partner_view(referral) for referral in page or []]
-        return self.get_paginated_response(self.get_serializer(views, many=True).data)
+        return self.get_paginated_response([referral_represent(v, request) for v in views])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.get_serializer(partner_view(self.get_object())).data)
+        return Response(referral_represent(partner_view(self.get_object()), request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = _idempotency_key(request)
@@ -197,8 +198,8 @@ class ReferralViewSet(
                 data=data,
                 idempotency_key=key,
                 request_hash=_body_hash(request.data),
-                render=lambda referral: dict(self.get_serializer(partner_view(referral)).data),
-                audit=lambda: self.audit(status=201),
+                render=lambda referral: referral_represent(partner_view(referral), request),
+                audit=lambda batch: self.audit(status=201, batch=batch),
             )
         except services.IdempotencyConflict as exc:
             raise IdempotencyKeyReused from exc

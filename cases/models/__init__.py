@@ -1,7 +1,6 @@
 from .access import AccessLog, TafMember
 from .api import (
     ApiRequestLog,
-    IdempotencyRecord,
     MatchCandidate,
     PartnerAPIKey,
     PartnerSubmission,
@@ -44,7 +43,6 @@ __all__ = [
     "Family",
     "FamilyMembership",
     "HeadlineOutcome",
-    "IdempotencyRecord",
     "LevelOfNeed",
     "MatchCandidate",
     "PartnerAPIKey",

@@ -1,4 +1,4 @@
-"""Partner API: organisation keys, submissions as sent, match candidates, replay and audit.
+"""Partner API: organisation keys, submissions as sent (with their replay), candidates, audit.
 
 A partner's request is kept exactly as submitted (``PartnerSubmission`` and its
 ``SubmittedPerson`` rows) beside the ``Referral`` it created. People are never merged into
@@ -56,6 +56,15 @@ class PartnerSubmission(models.Model):
     partner_visible_reason = models.TextField(
         blank=True, help_text="Why the request was declined or where the family was signposted"
     )
+    # The request's Idempotency-Key and the response to replay for it, kept on this row (one
+    # insert fewer per request than a table of their own) until API_IDEMPOTENCY_DAYS pass.
+    # The unique constraint makes a concurrent retry wait for the first request's commit,
+    # then fail and replay it.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the canonical JSON body"
+    )
+    response_body = models.JSONField(null=True, blank=True, help_text="The 201 response sent")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,14 +73,23 @@ class PartnerSubmission(models.Model):
                 fields=["follow_up_queued_at"],
                 condition=Q(follow_up="pending"),
                 name="partner_submission_pending",
-            )
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(idempotency_key__isnull=False),
+                name="partner_submission_keyed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(follow_up="pending", followed_up_at__isnull=True)
                 | Q(follow_up="done", followed_up_at__isnull=False),
                 name="partner_submission_done_has_time",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                name="partner_submission_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,37 +200,6 @@ class MatchCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submitted_person} ~ {self.person_id} ({self.score})"
-
-
-class IdempotencyRecord(models.Model):
-    """The stored response to a request sent with an ``Idempotency-Key``.
-
-    Written in the same transaction as the referral, so a retry either finds the complete
-    response or nothing at all; the unique constraint makes concurrent retries wait for the
-    first one and then replay it.
-    """
-
-    organisation = models.ForeignKey(
-        "earlyhelp.Organisation", on_delete=models.CASCADE, related_name="+"
-    )
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical JSON body")
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    referral = models.ForeignKey(
-        Referral, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "key"], name="idempotency_key_unique_per_organisation"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.organisation_id}:{self.key}"
 
 
 class ApiRequestLog(models.Model):

@@ -176,6 +176,9 @@ API_KEY_CACHE_SECONDS = float(os.environ.get("API_KEY_CACHE_SECONDS", "2"))
 API_REFERENCE_CACHE_SECONDS = int(os.environ.get("API_REFERENCE_CACHE_SECONDS", "60"))
 # How long an Idempotency-Key is remembered; a retry after that creates a new referral.
 API_IDEMPOTENCY_DAYS = int(os.environ.get("API_IDEMPOTENCY_DAYS", "30"))
+# How often beat's relay hands partner submissions' follow-ups (matching, the email to triage)
+# to the broker: at most this long after the request, a follow-up starts.
+PARTNER_FOLLOW_UP_RELAY_SECONDS = float(os.environ.get("PARTNER_FOLLOW_UP_RELAY_SECONDS", "2"))
 # A follow-up handed to the broker but not done after this long is handed over again.
 PARTNER_FOLLOW_UP_RETRY_SECONDS = int(os.environ.get("PARTNER_FOLLOW_UP_RETRY_SECONDS", "300"))
 # Who is told (by email, reference only) that a partner request is waiting for triage.
@@ -215,9 +218,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CELERY_BEAT_SCHEDULE["partner-follow-up-sweep"] = {
-    "task": "cases.partner_follow_up_sweep",
-    "schedule": 60.0,
+CELERY_BEAT_SCHEDULE["partner-follow-up-relay"] = {
+    "task": "cases.partner_follow_up_relay",
+    "schedule": PARTNER_FOLLOW_UP_RELAY_SECONDS,
+    # A tick no worker took in time is dropped, not piled up: the next one does its work.
+    "options": {"expires": PARTNER_FOLLOW_UP_RELAY_SECONDS * 5},
 }
 # Reporting: the nightly full recompute (after midnight, when the day's records are in), and a
 # sweep that fails runs whose worker died so they can be rerun.
@@ -231,8 +236,8 @@ CELERY_BEAT_SCHEDULE["reporting-abandon-stale-runs"] = {
     "task": "reporting.report_runs_abandon_stale",
     "schedule": 10 * 60.0,
 }
-CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
-    "task": "cases.idempotency_records_purge",
+CELERY_BEAT_SCHEDULE["idempotency-keys-purge"] = {
+    "task": "cases.idempotency_keys_purge",
     "schedule": 24 * 60 * 60.0,
 }
 

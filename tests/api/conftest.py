@@ -105,7 +105,6 @@ def broker(url: str | None) -> Iterator[None]:
         os.environ[BROKER_VARIABLE] = url
     app.conf.update(broker_url=url or saved[0], task_always_eager=url is None)
     _reset_connections()
-    services.broker_breaker.reset()
     try:
         yield
     finally:
@@ -115,4 +114,3 @@ def broker(url: str | None) -> Iterator[None]:
             os.environ[BROKER_VARIABLE] = saved[2]
         app.conf.update(broker_url=saved[0], task_always_eager=saved[1])
         _reset_connections()
-        services.broker_breaker.reset()

@@ -4,7 +4,9 @@ import datetime as dt
 import time
 
 import pytest
+import redis
 import time_machine
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import override_settings
@@ -228,3 +230,18 @@ def test_the_limit_resets_with_the_next_window(api):
         assert [api.get(REFERRALS).status_code for _ in range(3)] == [200, 200, 429]
         clock.shift(dt.timedelta(seconds=11))
         assert api.get(REFERRALS).status_code == 200
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+@override_settings(API_PARTNER_RATE="5/min")
+def test_rate_counters_in_redis_expire_with_their_window(api, school_key):
+    api_key, _ = school_key
+
+    for _ in range(3):
+        assert api.get(REFERRALS).status_code == 200
+
+    client = redis.Redis.from_url(settings.CACHE_URL)
+    (key,) = client.keys(f"earlyhelp:throttle:partner:key:{api_key.prefix}:*")
+    assert client.get(key) == b"3"
+    assert 0 < client.ttl(key) <= 61  # the rest of the minute, and a second to spare

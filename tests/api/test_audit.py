@@ -9,7 +9,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from cases import services
-from cases.models import ApiRequestLog, IdempotencyRecord, Referral
+from cases.models import ApiRequestLog, PartnerSubmission, Referral
 from tests.api.conftest import REFERRALS, client_for, post
 
 
@@ -94,7 +94,7 @@ def test_a_referral_and_its_audit_row_commit_together(api, body, monkeypatch):
 
     # no request for support without the row saying who sent it
     assert not Referral.objects.exists()
-    assert not IdempotencyRecord.objects.exists()
+    assert not PartnerSubmission.objects.exists()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from cases import services
-from cases.models import IdempotencyRecord, Referral
+from cases.models import PartnerSubmission, Referral
 from tests.api.conftest import REFERRALS, client_for, valid_body
 
 pytestmark = [
@@ -43,7 +43,7 @@ def send_together(plaintext: str, requests: list[tuple[dict, str]]) -> list:
 def no_follow_up(monkeypatch):
     """Follow-ups are not under test here; Celery's in-process mode is not thread-safe, and a
     real broker would be left holding tasks for a database that is about to be emptied."""
-    monkeypatch.setattr(services, "partner_follow_up_enqueue", lambda submission_id: True)
+    monkeypatch.setattr(services, "_follow_ups_publish", lambda submission_ids: True)
 
 
 def test_twenty_simultaneous_retries_create_one_referral(school_key):
@@ -53,7 +53,7 @@ def test_twenty_simultaneous_retries_create_one_referral(school_key):
     responses = send_together(plaintext, [(body, "retry-storm")] * 20)
 
     assert Referral.objects.count() == 1
-    assert IdempotencyRecord.objects.count() == 1
+    assert PartnerSubmission.objects.count() == 1
     assert [r.status_code for r in responses] == [201] * 20
     assert len({r.json()["id"] for r in responses}) == 1
     assert Counter(r.get("Idempotent-Replayed") for r in responses) == {None: 1, "true": 19}

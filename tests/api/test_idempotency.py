@@ -2,7 +2,7 @@
 
 import pytest
 
-from cases.models import IdempotencyRecord, Referral
+from cases.models import PartnerSubmission, Referral
 from tests.api.conftest import post
 
 
@@ -18,8 +18,10 @@ def test_a_retry_replays_the_original_response(api, body):
     assert second["Location"] == first["Location"]
     assert "Idempotent-Replayed" not in first
     assert Referral.objects.count() == 1
-    stored = IdempotencyRecord.objects.select_related("referral").get()
-    assert stored.referral is not None and str(stored.referral.uuid) == first.json()["id"]
+    stored = PartnerSubmission.objects.select_related("referral").get()
+    assert stored.idempotency_key == "retry-me"
+    assert str(stored.referral.uuid) == first.json()["id"]
+    assert stored.response_body == first.json()
 
 
 @pytest.mark.django_db
@@ -64,4 +66,7 @@ def test_without_a_key_each_request_is_new(api, body):
     post(api, body)
 
     assert Referral.objects.count() == 2
-    assert not IdempotencyRecord.objects.exists()
+    assert list(PartnerSubmission.objects.values_list("idempotency_key", "response_body")) == [
+        (None, None),
+        (None, None),
+    ]

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -14,9 +15,16 @@ from rest_framework import serializers
 
 from cases import services
 from cases.api.authentication import key_rows
-from cases.api.serializers import ReferralSubmissionSerializer, submission_validate
-from cases.models import IdempotencyRecord, PartnerSubmission, Referral, SubmittedPerson
-from tests.api.conftest import REFERRALS, post
+from cases.api.serializers import (
+    PRINTABLE,
+    CheckedCharField,
+    ReferralSubmissionSerializer,
+    TextField,
+    _accepted,
+    submission_validate,
+)
+from cases.models import PartnerSubmission, Referral, SubmittedPerson
+from tests.api.conftest import REFERRALS, post, valid_body
 
 PROBLEM = "application/problem+json"
 
@@ -250,7 +258,7 @@ def test_each_invalid_field_is_refused_with_its_path(api, body, path, value, fie
     assert pointer.startswith("#/")
     # nothing was written, and the key was not spent on a refused request
     assert not Referral.objects.exists()
-    assert not IdempotencyRecord.objects.exists()
+    assert not PartnerSubmission.objects.exists()
 
 
 @pytest.mark.django_db
@@ -404,7 +412,7 @@ def test_the_service_applies_the_referral_rules_to_partner_submissions(school, b
             render=lambda referral: {},
         )
     assert set(refused.value.message_dict) == {"consent_given_on"}
-    assert not Referral.objects.exists() and not IdempotencyRecord.objects.exists()
+    assert not Referral.objects.exists() and not PartnerSubmission.objects.exists()
 
 
 @pytest.mark.django_db
@@ -453,3 +461,86 @@ def test_each_thread_checks_with_its_own_serializer(body):
         results = list(pool.map(check, [body, bad] * 20))
 
     assert results == [body["reason"], ["reason"]] * 20
+
+
+def _outcome(field: serializers.CharField, value: object) -> tuple[str, object]:
+    try:
+        return "accepted", field.run_validation(value)
+    except serializers.ValidationError as exc:
+        return "refused", exc.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *("fine", "", " padded ", "x" * 10, "x" * 11, "a", "a\x00b", "a\ud800b"),
+        *("tab\there", "line\nbreak", "trailing\n", "\x7fdel", "émoji 🙂", 42),
+    ],
+)
+def test_checked_text_fields_accept_and_refuse_exactly_what_drf_does(value):
+    # given DRF's own fields with the same options and validators
+    plain = serializers.CharField(min_length=2, max_length=10, allow_blank=True)
+    printable = serializers.CharField(max_length=10, allow_blank=True)
+    printable.validators.append(RegexValidator(PRINTABLE, "Remove control characters.", "invalid"))
+
+    # then the precompiled check changes nothing a partner can see
+    checked = CheckedCharField(min_length=2, max_length=10, allow_blank=True)
+    assert _outcome(checked, value) == _outcome(plain, value)
+    assert _outcome(TextField(max_length=10, allow_blank=True), value) == _outcome(printable, value)
+
+
+def test_a_lone_surrogate_is_refused_with_drfs_reason(api, db):
+    raw = json.dumps({"reason": "a\ud800b"})  # escaped: a JSON text that decodes to one
+
+    response = api.post(REFERRALS, raw, content_type="application/json")
+
+    assert response.status_code == 422
+    errors = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert errors["reason"] == "surrogate_characters_not_allowed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_submission_writes_everything_in_one_round_trip(api, body, django_assert_num_queries):
+    post(api, body, "warm-up")  # the key and the reference codes are now cached
+
+    # the transaction's start and end, the reference and keys, then every row at once
+    with django_assert_num_queries(4) as captured:
+        assert post(api, body, "counted").status_code == 201
+
+    inserts = captured.captured_queries[2]["sql"]
+    for table in ("referral", "referral_needs", "partnersubmission", "submittedperson"):
+        assert f'INSERT INTO "cases_{table}"' in inserts
+    assert 'INSERT INTO "cases_apirequestlog"' in inserts
+
+
+def _variants() -> dict[str, dict]:
+    """Valid bodies of every shape the checker meets."""
+    full = valid_body()
+    bare = valid_body()
+    for optional in ("partner_reference", "adults"):
+        del bare[optional]
+    bare["children"][0] = {"forename": "Ada", "surname": "Example", "date_of_birth": "2016-05-14"}
+    bare["consent"] = {"given": False}
+    bare["referrer"] = {"name": "Sam Teacher"}
+    unborn = valid_body()
+    unborn["children"] = [
+        {"forename": "Baby", "surname": "Example", "expected_date_of_birth": today_plus(60)},
+        full["children"][0] | {"forename": "Ben", "nhs_number": "", "upn": ""},
+    ]
+    unborn["adults"] = []
+    padded = valid_body()
+    padded["family"]["postcode"] = " ls14ap "
+    padded["reason"] = "  spaces around are trimmed  "
+    return {"full": full, "bare": bare, "unborn and a sibling": unborn, "padded": padded}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(_variants()))
+def test_the_quick_check_accepts_what_drf_accepts_with_the_same_result(name):
+    body = _variants()[name]
+    drf = ReferralSubmissionSerializer(data=copy.deepcopy(body))
+    assert drf.is_valid(), drf.errors
+
+    # the quick walk itself (no fallback) gives DRF's validated data, value for value
+    assert _accepted(ReferralSubmissionSerializer(), copy.deepcopy(body)) == drf.validated_data

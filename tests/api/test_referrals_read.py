@@ -1,12 +1,17 @@
 """GET /api/v1/referrals/ and /{id}/: a partner sees its own requests' progress, nothing else."""
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
 from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from cases import services
+from cases.api.selectors import partner_view, referrals_visible_to_partner
+from cases.api.serializers import ReferralSerializer, referral_represent
 from cases.models import PartnerSubmission, Referral
 from tests import factories
 from tests.api.conftest import REFERRALS, post, valid_body
@@ -255,3 +260,38 @@ def test_session_partner_users_see_their_organisations_referrals(client, api, bo
     response = client.get(REFERRALS)
 
     assert [r["id"] for r in response.json()["results"]] == [created["id"]]
+
+
+@pytest.mark.django_db
+def test_responses_are_what_the_documented_serializer_renders(
+    api, body, school, practitioner, team, ref
+):
+    # given referrals in every shape a partner sees: received, in triage, accepted with the
+    # team's contact, and declined with a reason
+    received = submit(api, body)
+    in_triage = submit(api, body)
+    followed_up(in_triage["id"])
+    team.contact_email, team.contact_phone = "north.fs@example.org", "020 7946 0101"
+    team.save()
+    accepted = submit(api, body)
+    level, service = ref.level("L2"), ref.service()
+    triaged(practitioner, accepted["id"], "early_help", level=level, service=service, team=team)
+    child = {k: v for k, v in body["children"][0].items() if k != "nhs_number"}
+    declined = submit(api, body, children=[child])  # a new person: no NHS number twice
+    services.partner_outcome_explain(
+        actor=practitioner,
+        referral=triaged(practitioner, declined["id"], "no_further_action"),
+        reason="Signposted to the family hub.",
+    )
+    request = Request(APIRequestFactory().get(REFERRALS))
+
+    statuses = []
+    for created in (received, in_triage, accepted, declined):
+        view = partner_view(referrals_visible_to_partner(school).get(uuid=created["id"]))
+        statuses.append(view.status)
+        # then the API renders exactly what ReferralSerializer (the schema's description) does
+        expected = ReferralSerializer(view, context={"request": request}).data
+        assert referral_represent(view, request) == expected
+        detail = api.get(f"{REFERRALS}{created['id']}/").json()
+        assert detail == json.loads(json.dumps(expected))
+    assert statuses == ["received", "in_triage", "accepted", "declined"]

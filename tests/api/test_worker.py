@@ -72,13 +72,14 @@ def test_a_request_made_while_the_broker_is_down_is_followed_up_once_it_is_back(
     # given the broker is down: the request is recorded and its follow-up left pending
     with broker(CLOSED_PORT):
         response = post(api, body, "sent-while-down")
-    assert response.status_code == 201
+        assert response.status_code == 201
+        assert services.partner_follow_ups_relay() == 0  # beat's relay cannot hand it over
     submission = PartnerSubmission.objects.get()
     assert (submission.follow_up, submission.follow_up_queued_at) == ("pending", None)
 
-    # when the broker is back and the beat-scheduled sweep runs
+    # when the broker is back and beat's relay runs
     with broker(settings.CELERY_BROKER_URL):
-        assert services.partner_follow_ups_requeue() == 1
+        assert services.partner_follow_ups_relay() == 1
 
     # then a real worker does the follow-up: the known child is proposed, nothing is merged
     wait_until_done(submission)
