@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0010_episode_unallocated_index'),
+        ('cases', '0013_delete_idempotency_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
