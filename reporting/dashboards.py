@@ -17,18 +17,19 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Family
+from reporting.measures.dates import shift_month
 from reporting.models import (
+    MAX_SPAN_MONTHS,
+    MONTHLY,
     ClaimRuleSet,
     FamilyClaim,
     KpiMember,
+    KpiPartition,
     KpiValue,
     ProgrammeTarget,
     ReportRun,
 )
 
-# A month's value, by its dates: labels cannot tell "2026-10" (a month) from "2026-27" (a
-# reporting year).
-MONTHLY = Q(period_start__year=F("period_end__year"), period_start__month=F("period_end__month"))
 # Member column holding each breakdown's value.
 BREAKDOWN_COLUMNS = {
     "locality": "locality",
@@ -204,6 +205,22 @@ def breakdown_values(*, measure: str, breakdown: str, params_hash: str | None = 
     )
 
 
+def members_of(value: KpiValue) -> QuerySet[KpiMember]:
+    """The drill-down rows of a value's period: its partition's, and for a month, the rows of
+    earlier months whose run of months reaches it (``KpiMember.span_end``)."""
+    start, end = value.period_start, value.period_end
+    if (start.year, start.month) != (end.year, end.month):
+        return KpiMember.objects.filter(partition_id=value.partition_id)
+    anchors = KpiPartition.objects.filter(
+        MONTHLY,
+        measure=value.measure,
+        params_hash=value.params_hash,
+        period_start__gt=shift_month(start, -MAX_SPAN_MONTHS),
+        period_start__lte=start,
+    )
+    return KpiMember.objects.filter(partition__in=anchors, span_end__gte=end)
+
+
 def drill_down(
     *, value: KpiValue, visible: QuerySet[Family], side: str = "numerator"
 ) -> QuerySet[KpiMember]:
@@ -211,7 +228,7 @@ def drill_down(
     the viewer may see. Lazy; one query when evaluated, with the family and child joined."""
     if side not in {"numerator", "denominator"}:
         raise ValueError("side is numerator or denominator")
-    members = KpiMember.objects.filter(partition_id=value.partition_id, family__in=visible)
+    members = members_of(value).filter(family__in=visible)
     if value.breakdown != "all":
         column = BREAKDOWN_COLUMNS[value.breakdown]
         wanted = "" if value.breakdown_value == "unknown" else value.breakdown_value

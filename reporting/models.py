@@ -117,6 +117,14 @@ class ReportRun(models.Model):
         return (self.finished_at or self.started_at) - self.started_at
 
 
+# The most months one drill-down row stands for: the drill-down looks this far back for the
+# rows covering a month (a reporting year's partition never holds more months anyway).
+MAX_SPAN_MONTHS = 12
+# A month's period, by its dates: labels cannot tell "2026-10" (a month) from "2026-27" (a
+# reporting year).
+MONTHLY = Q(period_start__year=F("period_end__year"), period_start__month=F("period_end__month"))
+
+
 class KpiPartition(models.Model):
     """One measure, with one parameter set, over one period: what a partition of a run
     computes and stores, the key its values and drill-down rows share."""
@@ -218,13 +226,17 @@ class KpiValue(models.Model):
 
 
 class KpiMember(models.Model):
-    """Drill-down: one record (episode, referral, assessment…) counted by a measure in a period.
+    """Drill-down: one record (episode, referral, assessment…) counted by a measure in a period,
+    or in a run of consecutive months where it counts alike.
 
     One row per record per partition (measure × period), whatever the number of lines it
     appears on: bit
     ``KpiValue.category_bit`` of ``numerator_mask`` / ``denominator_mask`` says whether it is
-    in that line's numerator / denominator. The breakdown columns are as the run saw them, so
-    a breakdown's drill-down matches its number.
+    in that line's numerator / denominator. A row of a monthly partition also stands for the
+    following months up to ``span_end`` (at most ``recompute.MAX_SPAN_MONTHS``): a caseload
+    counts an open episode every month. ``reporting.dashboards.members_of`` finds a number's
+    rows. The breakdown columns are as the run saw them, so a breakdown's drill-down matches
+    its number.
     """
 
     # The natural key is the primary key: it is the one index the drill-down needs (a
@@ -274,6 +286,7 @@ class KpiMember(models.Model):
     related_id = models.BigIntegerField(null=True, blank=True)
     related_on = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=100, blank=True, help_text="status, kind, reason…")
+    span_end = models.DateField(help_text="The end of the last period the row counts in")
 
     class Meta:
         constraints = [

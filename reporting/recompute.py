@@ -18,6 +18,7 @@ import pandas as pd
 from reporting import measures as m
 from reporting.measures.base import MeasureResult
 from reporting.measures.dates import Period, months, reporting_year, shift_month
+from reporting.models import MAX_SPAN_MONTHS
 from reporting.selectors import ReportingData
 
 DEFAULT_MONTHS = 24
@@ -168,6 +169,7 @@ VALUE_COLUMNS = [
 MEMBER_COLUMNS = [
     "period_start",
     "period_end",
+    "span_end",
     "record_type",
     "record_id",
     "family_id",
@@ -258,7 +260,10 @@ def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFrame:
-    """One ``KpiMember`` row per record per period: the categories it counts in become bits.
+    """``KpiMember`` rows: a record's categories in a period become bits, and a record counted
+    alike in consecutive months is one row for the run of months (``period_start`` and
+    ``period_end`` its first month, ``span_end`` the last month's end). A caseload counts an
+    open episode every month it is open; one row each would store it a dozen times.
 
     Millions of rows at a large council, so everything is done on integer codes and whole
     columns: dates stay ``datetime64``, text stays categorical until it is written.
@@ -340,7 +345,56 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     frame["related_id"] = column("related_id").astype("Int64")
     frame["related_on"] = dates("related_on")
     frame["note"] = text(NOTE.get(result.measure))
-    return frame[MEMBER_COLUMNS]
+    frame["span_end"] = frame["period_end"]
+    return _month_runs(frame[MEMBER_COLUMNS])
+
+
+def _same_as_previous(values: pd.Series) -> np.ndarray:
+    """Whether each row holds what the row before it holds (missing equals missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        array = values.cat.codes.to_numpy()
+    elif pd.api.types.is_datetime64_any_dtype(values):
+        array = values.to_numpy().view("int64")  # NaT is one integer, so equal to itself
+    elif isinstance(values.dtype, pd.Int64Dtype):
+        array = values.fillna(-1).to_numpy(dtype="int64")  # ids are never negative
+    else:
+        array = values.to_numpy()
+    return np.concatenate([[False], array[1:] == array[:-1]])
+
+
+def _codes(frame: pd.DataFrame) -> np.ndarray:
+    return pd.factorize(frame["record_type"].to_numpy(dtype=object))[0]
+
+
+def _month_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one record in consecutive months with the same content merged into one row per
+    run, at most ``MAX_SPAN_MONTHS`` long. Years and other periods are never merged."""
+    if frame.empty:
+        return frame
+    monthly = frame["period_start"].to_numpy().astype("datetime64[M]") == frame[
+        "period_end"
+    ].to_numpy().astype("datetime64[M]")
+    # a record's months together, in order, apart from its other periods
+    order = np.lexsort(
+        (frame["period_start"].to_numpy(), ~monthly, frame["record_id"].to_numpy(), _codes(frame))
+    )
+    frame = frame.iloc[order].reset_index(drop=True)
+    monthly = monthly[order]
+    starts = frame["period_start"].to_numpy()
+    ends = frame["period_end"].to_numpy()
+    follows = np.concatenate([[False], starts[1:] == ends[:-1] + np.timedelta64(1, "D")])
+    joins = follows & monthly & np.concatenate([[False], monthly[:-1]])
+    for column in frame.columns:
+        if column not in ("period_start", "period_end", "span_end"):
+            joins &= _same_as_previous(frame[column])
+    # Cut runs every MAX_SPAN_MONTHS rows: a row's place in its run, from the run's first row.
+    first = np.maximum.accumulate(np.where(~joins, np.arange(len(frame)), 0))
+    joins &= (np.arange(len(frame)) - first) % MAX_SPAN_MONTHS != 0
+    heads = np.flatnonzero(~joins)
+    last = np.append(heads[1:], len(frame)) - 1
+    merged = frame.iloc[heads].reset_index(drop=True)
+    merged["span_end"] = ends[last]
+    return merged
 
 
 def compute_periods(

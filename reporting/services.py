@@ -37,6 +37,8 @@ from reporting import pgcopy, recompute, selectors
 from reporting.measures import sf_claimability, sf_eligibility
 from reporting.measures.dates import Period, shift_month
 from reporting.models import (
+    MAX_SPAN_MONTHS,
+    MONTHLY,
     ClaimBatch,
     ClaimRuleSet,
     FamilyClaim,
@@ -357,7 +359,7 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                 not_compared=["run_id", "computed_at"],
             )
         _delete_vanished_values(partitions, values)
-        _replace_members(partitions, rows.members)
+        _replace_members(rows.measure, rows.digest, partitions, rows.members)
 
 
 def _relaxed_commit() -> None:
@@ -428,11 +430,69 @@ MEMBER_KINDS = {
     "related_id": "int8",
     "record_on": "date",
     "related_on": "date",
+    "span_end": "date",
 }
 
 
-def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd.DataFrame) -> None:
+def _clear_members(
+    measure: str, digest: str, partitions: dict[tuple[dt.date, dt.date], int]
+) -> None:
+    """Make way for the drill-down of ``partitions``: their rows go, and rows of months outside
+    them (stored by earlier runs, not recomputed now) stop covering them. A row anchored at an
+    earlier month ends before them; one running past them is anchored again after them."""
+    series = KpiPartition.objects.filter(MONTHLY, measure=measure, params_hash=digest)
+    for first, last in _month_blocks(partitions):
+        after = series.filter(period_start=last.end + dt.timedelta(days=1)).first()
+        running_past = KpiMember.objects.filter(
+            partition__in=series.filter(
+                period_start__gt=shift_month(last.start, -MAX_SPAN_MONTHS),
+                period_start__lte=last.start,
+            ),
+            span_end__gt=last.end,
+        )
+        if after is not None:
+            tails = list(running_past)
+            for row in tails:
+                row.partition_id = after.pk
+            KpiMember.objects.bulk_create(tails)
+        KpiMember.objects.filter(
+            partition__in=series.filter(
+                period_start__gt=shift_month(first.start, -MAX_SPAN_MONTHS),
+                period_start__lt=first.start,
+            ),
+            span_end__gte=first.start,
+        ).update(span_end=first.start - dt.timedelta(days=1))
     KpiMember.objects.filter(partition_id__in=partitions.values()).delete()
+
+
+def _month_blocks(
+    partitions: dict[tuple[dt.date, dt.date], int],
+) -> list[tuple[Period, Period]]:
+    """The first and last month of each run of consecutive months among the periods."""
+    months = sorted(
+        (
+            Period(start, end)
+            for start, end in partitions
+            if (start.year, start.month) == (end.year, end.month)
+        ),
+        key=lambda period: period.start,
+    )
+    blocks: list[tuple[Period, Period]] = []
+    for month in months:
+        if blocks and blocks[-1][1].end + dt.timedelta(days=1) == month.start:
+            blocks[-1] = (blocks[-1][0], month)
+        else:
+            blocks.append((month, month))
+    return blocks
+
+
+def _replace_members(
+    measure: str,
+    digest: str,
+    partitions: dict[tuple[dt.date, dt.date], int],
+    members: pd.DataFrame,
+) -> None:
+    _clear_members(measure, digest, partitions)
     if members.empty:
         return
     keys = pd.DataFrame(
@@ -459,7 +519,7 @@ def _replace_members(partitions: dict[tuple[dt.date, dt.date], int], members: pd
             )
         return
     members = members.assign(
-        **{column: members[column].dt.date for column in ("record_on", "related_on")}
+        **{column: members[column].dt.date for column in ("record_on", "related_on", "span_end")}
     )
     records = members.astype(object).where(members.notna(), None)
     KpiMember.objects.bulk_create(

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 
 from reporting.measures.base import MeasureResult
-from reporting.measures.dates import Period
+from reporting.measures.dates import Period, months
 from reporting.recompute import _factor, member_rows
 
 JAN = Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31), "2025-01")
 FEB = Period(dt.date(2025, 2, 1), dt.date(2025, 2, 28), "2025-02")
+MAR = Period(dt.date(2025, 3, 1), dt.date(2025, 3, 31), "2025-03")
+YEAR = Period(dt.date(2024, 4, 1), dt.date(2025, 3, 31), "2024-25")
 
 
 def test_factor_reads_a_categoricals_own_codes_spare_categories_and_gaps_included():
@@ -50,3 +52,82 @@ def test_members_become_one_row_per_record_and_period_with_their_bits():
     assert list(rows["numerator_mask"]) == [0b10, 0]
     assert list(rows["denominator_mask"]) == [0b11, 0b01]
     assert list(rows["record_type"]) == ["episode", "episode"]
+    assert list(rows["span_end"]) == [np.datetime64("2025-01-31"), np.datetime64("2025-02-28")]
+
+
+def counted(entries: list[tuple[str, int, str]], categories=("all",)) -> MeasureResult:
+    """A result whose members are (period label, record id, team), in every category's
+    denominator."""
+    labels = sorted({label for label, _, _ in entries})
+    members = pd.DataFrame(
+        [
+            {
+                "period": label,
+                "category": category,
+                "record_type": "episode",
+                "record_id": record,
+                "family_id": 1,
+                "child_id": record,
+                "team": team,
+                "in_numerator": False,
+                "in_denominator": True,
+            }
+            for label, record, team in entries
+            for category in categories
+        ]
+    ).astype({"period": pd.CategoricalDtype(labels)})
+    return MeasureResult("C1", {}, pd.DataFrame({"category": list(categories)}), members)
+
+
+def spans(rows: pd.DataFrame) -> list[tuple[object, ...]]:
+    return [
+        (row.record_id, str(row.period_start.date()), str(row.span_end.date()), row.team)
+        for row in rows.itertuples()
+    ]
+
+
+def test_a_record_counted_alike_in_consecutive_months_is_one_row_for_the_run():
+    # given record 7 in January, February and March, and record 8 in January and March only
+    result = counted(
+        [
+            ("2025-01", 7, "T1"),
+            ("2025-02", 7, "T1"),
+            ("2025-03", 7, "T1"),
+            ("2025-01", 8, "T1"),
+            ("2025-03", 8, "T1"),
+        ]
+    )
+    rows = member_rows(result, [JAN, FEB, MAR])
+    # then 7 is one row for the three months; 8's gap keeps its months apart
+    assert spans(rows) == [
+        (7, "2025-01-01", "2025-03-31", "T1"),
+        (8, "2025-01-01", "2025-01-31", "T1"),
+        (8, "2025-03-01", "2025-03-31", "T1"),
+    ]
+
+
+def test_a_record_whose_row_changes_starts_a_new_run():
+    # given record 7 moving team in February, back in March
+    result = counted([("2025-01", 7, "T1"), ("2025-02", 7, "T2"), ("2025-03", 7, "T1")])
+    assert spans(member_rows(result, [JAN, FEB, MAR])) == [
+        (7, "2025-01-01", "2025-01-31", "T1"),
+        (7, "2025-02-01", "2025-02-28", "T2"),
+        (7, "2025-03-01", "2025-03-31", "T1"),
+    ]
+
+
+def test_runs_stop_at_twelve_months_and_a_year_is_never_merged():
+    # given record 7 in 13 consecutive months and in the reporting year 2024-25
+    periods = [*months(dt.date(2024, 4, 1), dt.date(2025, 4, 30)), YEAR]
+    result = counted([(period.label, 7, "T1") for period in periods])
+    rows = member_rows(result, periods)
+    assert spans(rows) == [
+        (7, "2024-04-01", "2025-03-31", "T1"),  # April to March: twelve months
+        (7, "2025-04-01", "2025-04-30", "T1"),
+        (7, "2024-04-01", "2025-03-31", "T1"),  # the year: its own row
+    ]
+    assert list(rows["period_end"]) == [
+        np.datetime64("2024-04-30"),
+        np.datetime64("2025-04-30"),
+        np.datetime64("2025-03-31"),
+    ]

@@ -218,6 +218,7 @@ def test_reporting_pages_issue_no_more_queries_with_more_stored_rows(
                 denominator_mask=template.denominator_mask,
                 team=template.team,
                 record_on=template.record_on,
+                span_end=template.span_end,
             )
             for n in range(60)
         ]
