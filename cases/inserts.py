@@ -10,6 +10,11 @@ refuses a model that has receivers for them.
 
 ``InsertBatch`` goes further on PostgreSQL: the keys the rows need are drawn from their
 sequences in one query, and the INSERTs of several tables go in one round trip.
+
+Measured against the plain ORM (``bulk_create`` per table, keys from the database) on
+``make bench-api``, three interleaved pairs on 2 cores: the ORM spent 4.4-5.3 ms of gunicorn
+CPU and 1.7-1.8 ms of PostgreSQL's per submission and served 178-223/s, twice with a p99
+over a second; with ``InsertBatch`` 3.2-4.1 ms and 1.1-1.5 ms, 207-285/s, p99 under 200 ms.
 """
 
 from collections.abc import Callable, Sequence

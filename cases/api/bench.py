@@ -187,7 +187,11 @@ def _wait_for_port(port: int, seconds: float = 30) -> None:
 
 
 def _gunicorn(
-    env: dict[str, str], port: int, workers: int | None, threads: int | None
+    env: dict[str, str],
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    worker_class: str | None = None,
 ) -> subprocess.Popen:
     # As the Dockerfile runs it (gunicorn.conf.py: a gthread process per core, keep-alive, no
     # access log), on a local port; --workers and --server-threads override it.
@@ -198,6 +202,8 @@ def _gunicorn(
         command += ["--workers", str(workers)]
     if threads is not None:
         command += ["--threads", str(threads)]
+    if worker_class is not None:
+        command += ["--worker-class", worker_class]
     log = (ROOT / "var" / "bench-api-gunicorn.log").open("a")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)  # noqa: S603
     _wait_for_port(port)
@@ -229,7 +235,7 @@ def _run(
     target: str, path: str, env: dict[str, str], args: argparse.Namespace, files: dict[str, Any]
 ) -> tuple[Result, Result]:
     """Warm-up then the measured run, against a fresh gunicorn; returns both."""
-    server = _gunicorn(env, args.port, args.workers, args.server_threads)
+    server = _gunicorn(env, args.port, args.workers, args.server_threads, args.worker_class)
     url = f"http://127.0.0.1:{args.port}{path}"
     database = urlparse(env["DATABASE_URL"]).path.lstrip("/")
     try:
@@ -338,6 +344,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, help="gunicorn processes (gunicorn.conf.py's)")
     parser.add_argument("--server-threads", type=int, help="threads each (gunicorn.conf.py's)")
+    parser.add_argument(
+        "--worker-class", help="gunicorn worker class, sync or gthread (gunicorn.conf.py's)"
+    )
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
@@ -352,9 +361,13 @@ def main() -> None:
         body.write_text(_body_template())
         files: dict[str, Any] = {"script": script, "body": body, "auth": auth}
         workers = args.workers or _configured("workers")
+        worker_class = args.worker_class or _configured("worker_class")
+        if worker_class == "sync" and args.server_threads is None:
+            # gunicorn quietly runs gthread instead of sync when threads > 1
+            args.server_threads = 1
         threads = args.server_threads or _configured("threads")
         print(
-            f"{args.duration}s of POSTs, {args.connections} connections, gunicorn "
+            f"{args.duration}s of POSTs, {args.connections} connections, gunicorn {worker_class} "
             f"{workers}×{threads} threads, PostgreSQL, broker {broker_url}, "
             f"{os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
         )
