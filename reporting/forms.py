@@ -168,7 +168,7 @@ class ClaimRejectForm(ClaimActionForm):
         self.fields["rejection_reason"] = forms.CharField(
             label="Why is the claim rejected?",
             help_text="The claim keeps the reason for audit. Do not include personal details.",
-            widget=forms.Textarea(attrs={"rows": 3}),
+            widget=forms.Textarea,
             max_length=2000,
             error_messages={
                 "required": "Enter why the claim is rejected",
@@ -176,7 +176,7 @@ class ClaimRejectForm(ClaimActionForm):
             },
         )
         self.helper.layout = Layout(
-            Field.textarea("rejection_reason"), Button.warning("reject", "Reject claim")
+            Field.textarea("rejection_reason", rows=3), Button.warning("reject", "Reject claim")
         )
 
 
