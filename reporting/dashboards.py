@@ -295,3 +295,119 @@ def pbr_progress(
         "success_denominator": denominator,
         "success_rate": round(Decimal(100 * successful) / denominator, 1) if denominator else None,
     }
+
+
+# --- Supporting Families: claims one by one ----------------------------------------------------
+
+CLAIM_CHECKS = {
+    "has_lead_practitioner": "Had a lead practitioner",
+    "has_whole_family_assessment": "Had a completed whole-family assessment",
+    "plan_covers_needs": "Plan covered every identified need",
+    "closed_needs_met": "Early help closed as needs met",
+    "all_needs_met": "Every identified need recorded as met",
+    "sustained": "No new early help episode or CSC referral in the sustain window",
+}
+# What broke a sustain window, as the scan records it.
+BROKEN_BY = {
+    "episode": "a new early help episode",
+    "csc_involvement": "a children's social care referral",
+}
+# How many claimable claims the batch form offers at once, oldest first: a batch is a return
+# of a few hundred families at most, and a page of a thousand checkboxes helps nobody.
+CLAIMS_TO_SUBMIT_AT_ONCE = 100
+
+
+def claims_visible_to(user: Any) -> QuerySet[FamilyClaim]:
+    """Claims of the families this user may open (``families_visible_to``): the list, the
+    claim page and the batch form all read through this."""
+    from cases.selectors import families_visible_to
+
+    return FamilyClaim.objects.filter(family__in=families_visible_to(user))
+
+
+def claims_to_submit(user: Any) -> list[FamilyClaim]:
+    """Claimable claims the user may see, longest claimable first, for the batch form."""
+    return list(
+        claims_visible_to(user)
+        .filter(status=FamilyClaim.Status.CLAIMABLE)
+        .select_related("family", "rule_set")
+        .order_by("claimable_on", "family__reference")[:CLAIMS_TO_SUBMIT_AT_ONCE]
+    )
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def claim_evidence(claim: FamilyClaim) -> dict[str, Any]:
+    """The claim's evidence pack (``services.claim_evidence_pack``) in words and dates for the
+    claim page: three queries (needs, plan actions, episodes) whatever the family's size."""
+    from assessments.models import IdentifiedNeed
+    from cases.models import EpisodeEndReason
+    from reporting.services import claim_evidence_pack
+
+    pack = claim_evidence_pack(claim)
+    rules = pack["rule_set"]
+    checks = pack["checks"] or {}
+    outcome_labels = dict(IdentifiedNeed.Outcome.choices)
+    needs = [
+        {
+            "outcome": need["headline_outcome__label"],
+            "assessed_on": _day(need["assessment__started_on"]),
+            "result": outcome_labels.get(need["outcome"] or "", "Not recorded"),
+            "recorded_on": _day(need["outcome_recorded_on"]),
+        }
+        for need in pack["needs"]
+    ]
+    need_label = {
+        need["uuid"]: row["outcome"] for need, row in zip(pack["needs"], needs, strict=True)
+    }
+    categories = dict(EpisodeEndReason.Category.choices)
+    broken_by = checks.get("broken_by_type")
+    return {
+        "rules": {
+            "name": rules["name"],
+            "code": rules["code"],
+            "version": rules["version"],
+            "programme_start": _day(rules["programme_start"]),
+            "programme_end": _day(rules["programme_end"]),
+            "min_needs": rules["min_needs"],
+            "min_headline_outcomes": rules["min_headline_outcomes"],
+            "sustain_months": rules["sustain_months"],
+            "payment_amount": Decimal(rules["payment_amount"]),
+            "employment_route": rules["employment_route"],
+            "employment_sustain_weeks": rules["employment_sustain_weeks"],
+        },
+        "checks": [
+            {"label": label, "passed": checks[key]}
+            for key, label in CLAIM_CHECKS.items()
+            if key in checks
+        ],
+        "closed_on": _day(checks.get("closed_on")),
+        "sustain_end": _day(checks.get("sustain_end")),
+        "broken": (
+            {"by": BROKEN_BY.get(broken_by, broken_by), "on": _day(checks.get("broken_on"))}
+            if broken_by
+            else None
+        ),
+        "reasons": checks.get("reasons") or "",
+        "needs": needs,
+        "actions": [
+            {
+                "need": need_label.get(action["need__uuid"], "Another need"),
+                "due_on": _day(action["due_on"]),
+                "completed_on": _day(action["completed_on"]),
+            }
+            for action in pack["plan_actions"]
+        ],
+        "episodes": [
+            {
+                "started_on": _day(episode["started_on"]),
+                "ended_on": _day(episode["ended_on"]),
+                "end_reason": categories.get(
+                    episode["end_reason__category"] or "", episode["end_reason__code"] or ""
+                ),
+            }
+            for episode in pack["episodes"]
+        ],
+    }

@@ -16,6 +16,31 @@ urlpatterns = [
         "reports/runs/<uuid:run_uuid>/progress/", views.run_progress_fragment, name="run_progress"
     ),
     path("reports/payment-by-results/", views.pbr, name="pbr"),
+    path("reports/payment-by-results/claims/<uuid:claim_uuid>/", views.claim_detail, name="claim"),
+    path(
+        "reports/payment-by-results/claims/<uuid:claim_uuid>/claimable/",
+        views.claim_decide,
+        {"action": "claimable"},
+        name="claim_claimable",
+    ),
+    path(
+        "reports/payment-by-results/claims/<uuid:claim_uuid>/validate/",
+        views.claim_decide,
+        {"action": "validate"},
+        name="claim_validate",
+    ),
+    path(
+        "reports/payment-by-results/claims/<uuid:claim_uuid>/pay/",
+        views.claim_decide,
+        {"action": "pay"},
+        name="claim_pay",
+    ),
+    path(
+        "reports/payment-by-results/claims/<uuid:claim_uuid>/reject/",
+        views.claim_decide,
+        {"action": "reject"},
+        name="claim_reject",
+    ),
     path(
         "reports/payment-by-results/batches/<uuid:batch_uuid>/",
         views.claim_batch_export,

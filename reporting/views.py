@@ -22,12 +22,15 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_POST, require_safe
 
+from cases.permissions import family_viewed
 from cases.selectors import families_visible_to
 from earlyhelp.models import User
 
 from . import dashboards, exports, services
+from .forms import ACTIONS_BY_STATUS, ClaimBatchForm, ClaimPayForm, apply_refusal
 from .models import ClaimBatch, FamilyClaim, KpiValue
 from .permissions import can_read_kpis, can_start_runs
 
@@ -316,9 +319,39 @@ CLAIM_HEADERS = [
 
 @reader_required
 def pbr(request: HttpRequest) -> HttpResponse:
+    """The claims list, and for those who decide, a batch of claimable claims to submit."""
+    decider = can_start_runs(request.user)
+    if request.method == "POST" and not decider:
+        raise PermissionDenied("Only performance officers and administrators submit claims.")
+    to_submit = dashboards.claims_to_submit(request.user) if decider else []
+    batch_form = (
+        ClaimBatchForm(request.POST if request.method == "POST" else None, claims=to_submit)
+        if to_submit
+        else None
+    )
+    if request.method == "POST":
+        if batch_form is None:
+            messages.error(request, "No claims are claimable now, so there is nothing to submit.")
+            return redirect(request.get_full_path())
+        if batch_form.is_valid():
+            try:
+                batch = services.claim_submit(
+                    actor=cast(User, request.user),
+                    claims=batch_form.cleaned_data["claims"],
+                    reference=batch_form.cleaned_data["reference"],
+                )
+            except ValidationError as refusal:
+                apply_refusal(batch_form, refusal, status_field="claims")
+            else:
+                count = len(batch_form.cleaned_data["claims"])
+                messages.success(
+                    request,
+                    f"Batch {batch.reference} submitted with {count} claim{pluralize(count)}.",
+                )
+                return redirect(request.get_full_path())
     status = _choice(request, "status", dict(FamilyClaim.Status.choices))
     claims = (
-        FamilyClaim.objects.filter(family__in=families_visible_to(request.user))
+        dashboards.claims_visible_to(request.user)
         .select_related("family", "batch")
         .order_by("-claimable_on", "family__reference")
     )
@@ -357,7 +390,9 @@ def pbr(request: HttpRequest) -> HttpResponse:
             "status": status,
             "page": Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page")),
             "batches": list(ClaimBatch.objects.order_by("-created_at")[:20]),
-            "can_export_batches": can_start_runs(request.user),
+            "can_export_batches": decider,
+            "batch_form": batch_form,
+            "more_to_submit": len(to_submit) == dashboards.CLAIMS_TO_SUBMIT_AT_ONCE,
         },
     )
 
@@ -370,3 +405,111 @@ def claim_batch_export(request: HttpRequest, batch_uuid: UUID) -> HttpResponse:
     batch = get_object_or_404(ClaimBatch, uuid=batch_uuid)
     fmt = _export_format(request) or "csv"
     return exports.response(exports.claim_batch_table(batch), fmt, f"claims-{batch.reference}")
+
+
+def _claim_for(request: HttpRequest, claim_uuid: UUID, *, decide: bool = False) -> FamilyClaim:
+    """The claim if its family is one this user may see (404 otherwise, whatever the role),
+    then 403 unless the role reads reports (or, to ``decide``, submits claims)."""
+    claim = get_object_or_404(
+        dashboards.claims_visible_to(request.user).select_related("family", "rule_set", "batch"),
+        uuid=claim_uuid,
+    )
+    if not can_read_kpis(request.user):
+        raise PermissionDenied("Your role does not read reports.")
+    if decide and not can_start_runs(request.user):
+        raise PermissionDenied("Only performance officers and administrators decide claims.")
+    return claim
+
+
+def _action_form(form_class: type, claim: FamilyClaim, data: Any = None) -> Any:
+    if form_class is ClaimPayForm:
+        return form_class(data, default_amount=claim.rule_set.payment_amount)
+    return form_class(data)
+
+
+def _claim_page(request: HttpRequest, claim: FamilyClaim, posted_form: Any = None) -> HttpResponse:
+    decider = can_start_runs(request.user)
+    forms = []
+    if decider:
+        for form_class in ACTIONS_BY_STATUS.get(claim.status, ()):
+            if isinstance(posted_form, form_class):
+                forms.append(posted_form)
+            else:
+                forms.append(_action_form(form_class, claim))
+    evidence = dashboards.claim_evidence(claim)
+    family_viewed(request, claim.family)
+    return render(
+        request,
+        "reporting/claim.html",
+        {
+            "claim": claim,
+            "evidence": evidence,
+            "forms": forms,
+            "posted_form": posted_form,
+            "submit_from_list": decider and claim.status == FamilyClaim.Status.CLAIMABLE,
+        },
+    )
+
+
+@login_required
+@require_safe
+def claim_detail(request: HttpRequest, claim_uuid: UUID) -> HttpResponse:
+    """A claim and its evidence pack, with the next steps its status allows."""
+    return _claim_page(request, _claim_for(request, claim_uuid))
+
+
+# What each action did, for the success banner; and what it could not do, for a refusal.
+CLAIM_DONE = {
+    "claimable": "marked as claimable",
+    "validate": "validated",
+    "pay": "marked as paid",
+    "reject": "rejected",
+}
+
+
+def _claim_act(actor: User, claim: FamilyClaim, action: str, data: dict[str, Any]) -> str:
+    """Call the service for ``action``; return the success message."""
+    reference = claim.family.reference
+    if action == "claimable":
+        services.claim_mark_claimable(actor=actor, claim=claim, claimable_on=data["claimable_on"])
+        return f"Claim for {reference} marked as claimable from {data['claimable_on']:%-d %B %Y}."
+    if action == "validate":
+        services.claim_validate(actor=actor, claim=claim)
+    elif action == "pay":
+        paid = services.claim_pay(actor=actor, claim=claim, amount=data["payment_amount"])
+        return f"Claim for {reference} marked as paid: £{paid.payment_amount:,.2f}."
+    elif action == "reject":
+        services.claim_reject(actor=actor, claim=claim, reason=data["rejection_reason"])
+    return f"Claim for {reference} {CLAIM_DONE[action]}."
+
+
+@login_required
+@require_POST
+def claim_decide(request: HttpRequest, claim_uuid: UUID, action: str) -> HttpResponse:
+    """One step of a claim's life, by a performance officer or administrator."""
+    claim = _claim_for(request, claim_uuid, decide=True)
+    form_class = next(
+        (form for form in ACTIONS_BY_STATUS.get(claim.status, ()) if form.action == action),
+        None,
+    )
+    if form_class is None:  # the page was drawn before the claim moved on
+        messages.error(
+            request,
+            f"This claim is {claim.get_status_display().lower()} now, so it cannot be "
+            f"{CLAIM_DONE[action]}. Its current state is shown below.",
+        )
+        return redirect("reporting:claim", claim_uuid=claim.uuid)
+    form = _action_form(form_class, claim, request.POST)
+    if form.is_valid():
+        try:
+            done = _claim_act(cast(User, request.user), claim, action, form.cleaned_data)
+        except ValidationError as refusal:
+            if set(getattr(refusal, "error_dict", {})) == {"status"}:  # moved on meanwhile
+                for message in refusal.messages:
+                    messages.error(request, message)
+                return redirect("reporting:claim", claim_uuid=claim.uuid)
+            apply_refusal(form, refusal)
+        else:
+            messages.success(request, done)
+            return redirect("reporting:claim", claim_uuid=claim.uuid)
+    return _claim_page(request, claim, posted_form=form)

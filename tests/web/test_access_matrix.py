@@ -61,6 +61,15 @@ REPORT_READERS = {
 REPORT_RUNNERS = {**REPORT_READERS, "manager": 403}
 # POST only: any signed-in GET is refused with 405.
 REPORT_POST_ONLY = {**dict.fromkeys(REPORT_READERS, 405), "anonymous": 302}
+# A claim shows a family's data: those who may not see the family get 404 whatever their
+# role; of the rest, report readers read it and only officers who submit claims act on it.
+CLAIM_RECORD = {
+    **REPORT_READERS,
+    "outsider": 404,
+    "stranger_partner": 404,
+}
+CLAIM_DECISION = {**CLAIM_RECORD, "manager": 403}
+REPORT_GET_ONLY = REPORT_POST_ONLY  # the other way round: 405 for any signed-in POST
 
 # Council casework on a family: practitioners and managers of its team; read-only staff and
 # partner users may look at the record but not act.
@@ -142,8 +151,13 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "reporting:run_start": ("", REPORT_POST_ONLY),
     "reporting:run": ("report_run", REPORT_READERS),
     "reporting:run_progress": ("report_run", REPORT_READERS),
-    "reporting:pbr": ("", REPORT_READERS),
+    "reporting:pbr": ("claimable_claims", REPORT_READERS),
     "reporting:claim_batch": ("claim_batch", REPORT_RUNNERS),
+    "reporting:claim": ("eligible_claim", CLAIM_RECORD),
+    "reporting:claim_claimable": ("eligible_claim", REPORT_POST_ONLY),
+    "reporting:claim_validate": ("submitted_claim", REPORT_POST_ONLY),
+    "reporting:claim_pay": ("validated_claim", REPORT_POST_ONLY),
+    "reporting:claim_reject": ("submitted_claim", REPORT_POST_ONLY),
 }
 
 # Pages that change something: an empty POST gets the same refusals as a GET (or, for those
@@ -162,6 +176,14 @@ POST_MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "family",
         FAMILY_CASEWORK | {"allocated": 302, "colleague": 302, "manager": 302},
     ),
+    # An empty batch is refused on the page; so are a claimable date, an amount and a reason
+    # left out. Validating needs nothing typed, so the officer's empty POST validates.
+    "reporting:pbr": ("claimable_claims", REPORT_RUNNERS),
+    "reporting:claim": ("eligible_claim", REPORT_GET_ONLY),  # its actions have their own URLs
+    "reporting:claim_claimable": ("eligible_claim", CLAIM_DECISION),
+    "reporting:claim_validate": ("submitted_claim", CLAIM_DECISION | {"performance": 302}),
+    "reporting:claim_pay": ("validated_claim", CLAIM_DECISION),
+    "reporting:claim_reject": ("submitted_claim", CLAIM_DECISION),
 }
 
 # Pages that change a record, POSTed with an empty form. 200 here means the page answered the
@@ -216,6 +238,8 @@ def _url(name: str, build: str, family) -> str:
         return reverse(name, kwargs={"reference": referral.reference, "person": submitted.uuid})
     if build == "allocate_episode":
         return reverse(name, kwargs={"episode": family.episodes.get().uuid})
+    if build in reporting_rows.FAMILY_BUILDERS:
+        return reverse(name, kwargs=reporting_rows.FAMILY_BUILDERS[build](family))
     if build in reporting_rows.BUILDERS:
         return reverse(name, kwargs=reporting_rows.BUILDERS[build]())
     return reverse(name)
