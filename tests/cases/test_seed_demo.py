@@ -117,3 +117,23 @@ def test_seed_demo_prints_a_working_api_key_and_revokes_the_previous_one(tmp_pat
     assert response.status_code == 200
     stale = client.get("/api/v1/referrals/", HTTP_AUTHORIZATION=f"Api-Key {first}")
     assert stale.status_code in {401, 403}
+
+
+def test_seed_demo_plans_every_need_and_requests_a_first_report_run(tmp_path):
+    from assessments.models import IdentifiedNeed, Plan
+    from reporting.models import ReportRun
+
+    output = seed(tmp_path)
+
+    completed = IdentifiedNeed.objects.filter(assessment__completed_on__isnull=False)
+    assert completed.exists()
+    # every need of a completed assessment has an action in its assessment's plan
+    assert not completed.filter(actions__isnull=True).exists()
+    assert Plan.objects.count() == completed.values("assessment").distinct().count()
+    closed = Plan.objects.filter(status=Plan.Status.CLOSED)
+    assert closed.exists() and not closed.filter(closed_on__isnull=True).exists()
+    assert f"{Plan.objects.count():,} plans" in output
+    # the first run of the KPIs and the Supporting Families scan
+    run = ReportRun.objects.get()
+    assert run.trigger == ReportRun.Trigger.NIGHTLY and run.started_by is None
+    assert "First KPI and Supporting Families run:" in output

@@ -281,6 +281,67 @@ def demo_taf_members_add(users: dict[str, User]) -> int:
     return len(families)
 
 
+def demo_plans_add(users: dict[str, User]) -> int:
+    """Give each completed assessment with needs a plan with an action per need (the SSD set
+    carries no plans): family records show plans, and families whose needs were met and
+    sustained become claimable under Supporting Families. A rerun adds none."""
+    from assessments.models import Assessment, Plan, PlanAction
+
+    assessments = list(
+        Assessment.objects.filter(
+            completed_on__isnull=False, plan__isnull=True, needs__isnull=False
+        )
+        .distinct()
+        .select_related("episode")
+        .prefetch_related("needs__headline_outcome")
+    )
+    fallback = users[DEMO_LEAD_PRACTITIONERS[0][0]]
+    plans = []
+    for assessment in assessments:
+        ended = assessment.episode.ended_on if assessment.episode else None
+        started = assessment.completed_on
+        closed = ended if ended and ended >= started else None
+        plans.append(
+            Plan(
+                assessment=assessment,
+                status=Plan.Status.CLOSED if closed else Plan.Status.OPEN,
+                started_on=started,
+                closed_on=closed,
+                next_review_on=None if closed else started + dt.timedelta(days=42),
+            )
+        )
+    Plan.objects.bulk_create(plans)
+    actions = []
+    for assessment, plan in zip(assessments, plans, strict=True):
+        owner = assessment.lead_practitioner_id or fallback.pk
+        for need in assessment.needs.all():
+            met = need.outcome == need.Outcome.MET and need.outcome_recorded_on
+            actions.append(
+                PlanAction(
+                    plan=plan,
+                    need=need,
+                    description=f"Agree support for {need.headline_outcome.label.lower()} "
+                    "and review it with the family",
+                    owner_user_id=owner,
+                    due_on=plan.started_on + dt.timedelta(days=42),
+                    completed_on=need.outcome_recorded_on if met else None,
+                )
+            )
+    PlanAction.objects.bulk_create(actions)
+    return len(plans)
+
+
+def demo_first_recompute() -> str:
+    """Compute the KPIs and the Supporting Families scan once, so the dashboards have numbers
+    from the start (in process with the embedded default; queued for a worker otherwise)."""
+    from reporting.models import ReportRun
+    from reporting.services import report_run_request
+
+    run = report_run_request(actor=None, trigger=ReportRun.Trigger.NIGHTLY)
+    run.refresh_from_db()
+    return run.get_status_display().lower()
+
+
 # --- The command ---
 
 
@@ -331,10 +392,12 @@ class Command(BaseCommand):
         requests = demo_requests_record(users)
         self.stdout.write(f"Recorded {requests} demo requests for support.")
         demo_taf_members_add(users)
+        plans = demo_plans_add(users)
         self.stdout.write(
             f"Demo council: {Family.objects.count():,} families, "
-            f"{Episode.objects.count():,} early help episodes."
+            f"{Episode.objects.count():,} early help episodes, {plans:,} plans."
         )
+        self.stdout.write(f"First KPI and Supporting Families run: {demo_first_recompute()}.")
         self._print_logins()
 
     def _import(self, directory: Path) -> None:
