@@ -299,7 +299,7 @@ def demo_plans_add(users: dict[str, User]) -> int:
     plans = []
     for assessment in assessments:
         ended = assessment.episode.ended_on if assessment.episode else None
-        started = assessment.completed_on
+        started = assessment.completed_on or assessment.started_on  # completed ones only
         closed = ended if ended and ended >= started else None
         plans.append(
             Plan(
