@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Family
-from reporting.measures.dates import shift_month
+from reporting.measures.dates import Period, shift_month
 from reporting.models import (
     MAX_SPAN_MONTHS,
     MONTHLY,
@@ -208,17 +208,17 @@ def breakdown_values(*, measure: str, breakdown: str, params_hash: str | None = 
 def members_of(value: KpiValue) -> QuerySet[KpiMember]:
     """The drill-down rows of a value's period: its partition's, and for a month, the rows of
     earlier months whose run of months reaches it (``KpiMember.span_end``)."""
-    start, end = value.period_start, value.period_end
-    if (start.year, start.month) != (end.year, end.month):
+    period = Period(value.period_start, value.period_end)
+    if not period.is_month:
         return KpiMember.objects.filter(partition_id=value.partition_id)
     anchors = KpiPartition.objects.filter(
         MONTHLY,
         measure=value.measure,
         params_hash=value.params_hash,
-        period_start__gt=shift_month(start, -MAX_SPAN_MONTHS),
-        period_start__lte=start,
+        period_start__gt=shift_month(period.start, -MAX_SPAN_MONTHS),
+        period_start__lte=period.start,
     )
-    return KpiMember.objects.filter(partition__in=anchors, span_end__gte=end)
+    return KpiMember.objects.filter(partition__in=anchors, span_end__gte=period.end)
 
 
 def drill_down(

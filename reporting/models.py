@@ -233,7 +233,7 @@ class KpiMember(models.Model):
     appears on: bit
     ``KpiValue.category_bit`` of ``numerator_mask`` / ``denominator_mask`` says whether it is
     in that line's numerator / denominator. A row of a monthly partition also stands for the
-    following months up to ``span_end`` (at most ``recompute.MAX_SPAN_MONTHS``): a caseload
+    following months up to ``span_end`` (at most ``MAX_SPAN_MONTHS``): a caseload
     counts an open episode every month. ``reporting.dashboards.members_of`` finds a number's
     rows. The breakdown columns are as the run saw them, so a breakdown's drill-down matches
     its number.

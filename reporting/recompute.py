@@ -362,10 +362,6 @@ def _same_as_previous(values: pd.Series) -> np.ndarray:
     return np.concatenate([[False], array[1:] == array[:-1]])
 
 
-def _codes(frame: pd.DataFrame) -> np.ndarray:
-    return pd.factorize(frame["record_type"].to_numpy(dtype=object))[0]
-
-
 def _month_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of one record in consecutive months with the same content merged into one row per
     run, at most ``MAX_SPAN_MONTHS`` long. Years and other periods are never merged."""
@@ -376,7 +372,12 @@ def _month_runs(frame: pd.DataFrame) -> pd.DataFrame:
     ].to_numpy().astype("datetime64[M]")
     # a record's months together, in order, apart from its other periods
     order = np.lexsort(
-        (frame["period_start"].to_numpy(), ~monthly, frame["record_id"].to_numpy(), _codes(frame))
+        (
+            frame["period_start"].to_numpy(),
+            ~monthly,
+            frame["record_id"].to_numpy(),
+            _factor(frame["record_type"])[0],
+        )
     )
     frame = frame.iloc[order].reset_index(drop=True)
     monthly = monthly[order]

@@ -469,14 +469,8 @@ def _month_blocks(
     partitions: dict[tuple[dt.date, dt.date], int],
 ) -> list[tuple[Period, Period]]:
     """The first and last month of each run of consecutive months among the periods."""
-    months = sorted(
-        (
-            Period(start, end)
-            for start, end in partitions
-            if (start.year, start.month) == (end.year, end.month)
-        ),
-        key=lambda period: period.start,
-    )
+    periods = (Period(start, end) for start, end in partitions)
+    months = sorted((p for p in periods if p.is_month), key=lambda period: period.start)
     blocks: list[tuple[Period, Period]] = []
     for month in months:
         if blocks and blocks[-1][1].end + dt.timedelta(days=1) == month.start:

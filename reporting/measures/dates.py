@@ -41,6 +41,11 @@ class Period:
     def end_ts(self) -> pd.Timestamp:
         return pd.Timestamp(self.end)
 
+    @property
+    def is_month(self) -> bool:
+        """Within one calendar month (a monthly series' period, not a year or a cohort window)."""
+        return (self.start.year, self.start.month) == (self.end.year, self.end.month)
+
     def to_dict(self) -> dict[str, str]:
         return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
 

@@ -162,3 +162,10 @@ class TestRounding:
     def test_ratio(self):
         result = ratio(pd.Series([5, 1]), pd.Series([3, 0])).tolist()
         assert result[0] == 1.7 and np.isnan(result[1])
+
+
+def test_a_period_is_a_month_only_within_one_calendar_month():
+    assert dates.month(2024, 2).is_month
+    assert not dates.reporting_year(2024).is_month
+    # January both ends, a year apart
+    assert not dates.Period(dt.date(2024, 1, 1), dt.date(2025, 1, 31)).is_month
