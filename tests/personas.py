@@ -57,24 +57,16 @@ def personas(team, other_team, school, council):
 @pytest.fixture
 def family(personas, team, school, ref):
     allocated = personas["allocated"]
-    family = services.family_create(actor=allocated, postcode="LS6 2AB")
-    child = services.person_create(
-        actor=allocated,
-        family=family,
+    family = family_with_child(
+        allocated,
+        team,
+        ref,
         forename="Ava",
         surname="Example",
-        date_of_birth=D(2016, 3, 4),
-    )
-    services.episode_open(
-        actor=allocated,
-        family=family,
-        child=child,
-        service=ref.service(),
-        level=ref.level("L3"),
-        started_on=D(2026, 9, 1),
-        origin=Episode.Origin.FRONT_DOOR,
-        team=team,
-        lead_practitioner=allocated,
+        born=D(2016, 3, 4),
+        postcode="LS6 2AB",
+        level="L3",
+        lead=allocated,
     )
     services.taf_member_add(
         actor=allocated,
@@ -100,3 +92,30 @@ def client_for(personas):
         return client
 
     return make
+
+
+def family_with_child(
+    actor, team, ref, *, forename, surname, born, postcode="LS7 3QQ", level="L2", lead=None, **more
+):
+    """A family of ``team`` (an open episode, led by ``lead`` if given), with one child."""
+    family = services.family_create(actor=actor, postcode=postcode)
+    child = services.person_create(
+        actor=actor,
+        family=family,
+        forename=forename,
+        surname=surname,
+        date_of_birth=born,
+        **more,
+    )
+    services.episode_open(
+        actor=actor,
+        family=family,
+        child=child,
+        service=ref.service(),
+        level=ref.level(level),
+        started_on=D(2026, 9, 1),
+        origin=Episode.Origin.FRONT_DOOR,
+        team=team,
+        lead_practitioner=lead,
+    )
+    return family

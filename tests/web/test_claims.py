@@ -12,12 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import services as case_services
-from cases.models import AccessLog, CaseEvent, Episode
+from cases.models import AccessLog, CaseEvent
 from reporting import services
 from reporting.models import ClaimBatch, ClaimRuleSet, FamilyClaim
 from reporting.selectors import reporting_data
 from tests import factories
+from tests.personas import family_with_child
 from tests.reporting.conftest import world  # noqa: F401  (fixture)
 from tests.web.reporting_rows import family_claim
 
@@ -25,24 +25,19 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 
 
-def _family_in(team, actor, ref, postcode="LS6 2AB"):
+def _family_in(team, actor, ref):
     """Another family with an open episode in ``team``: the performance officer sees it."""
-    family = case_services.family_create(actor=actor, postcode=postcode)
-    child = case_services.person_create(
-        actor=actor, family=family, forename="Sam", surname="Example", date_of_birth=D(2017, 1, 2)
+    return family_with_child(
+        actor,
+        team,
+        ref,
+        forename="Sam",
+        surname="Example",
+        born=D(2017, 1, 2),
+        level="L3",
+        postcode="LS6 2AB",
+        lead=actor,
     )
-    case_services.episode_open(
-        actor=actor,
-        family=family,
-        child=child,
-        service=ref.service(),
-        level=ref.level("L3"),
-        started_on=D(2026, 9, 1),
-        origin=Episode.Origin.FRONT_DOOR,
-        team=team,
-        lead_practitioner=actor,
-    )
-    return family
 
 
 def _events(claim, kind):

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from cases import services
-from cases.models import CaseEvent, Episode, Family, FamilyMembership, Person
+from cases.models import CaseEvent, Family, FamilyMembership, Person
 from cases.selectors import family_search
 from tests import factories
+from tests.personas import family_with_child
 
 D = dt.date
 NHS = "9434765919"  # synthetic, valid check digit
@@ -20,30 +20,6 @@ PERSONAS = ("allocated", "readonly", "outsider", "partner", "stranger_partner", 
 
 def search(client, **params):
     return client.get(reverse("cases:search"), params).content.decode()
-
-
-def family_with_child(actor, team, ref, *, forename, surname, born, postcode="LS7 3QQ", **more):
-    """A family of ``team`` (an open episode), with one child."""
-    family = services.family_create(actor=actor, postcode=postcode)
-    child = services.person_create(
-        actor=actor,
-        family=family,
-        forename=forename,
-        surname=surname,
-        date_of_birth=born,
-        **more,
-    )
-    services.episode_open(
-        actor=actor,
-        family=family,
-        child=child,
-        service=ref.service(),
-        level=ref.level("L2"),
-        started_on=D(2026, 9, 1),
-        origin=Episode.Origin.FRONT_DOOR,
-        team=team,
-    )
-    return family
 
 
 # --- Search --------------------------------------------------------------------------------
