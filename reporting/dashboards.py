@@ -353,9 +353,9 @@ def claim_evidence(claim: FamilyClaim) -> dict[str, Any]:
     needs = [
         {
             "outcome": need["headline_outcome__label"],
-            "assessed_on": _day(need["assessment__started_on"]),
+            "assessed_on": need["assessment__started_on"],
             "result": outcome_labels.get(need["outcome"] or "", "Not recorded"),
-            "recorded_on": _day(need["outcome_recorded_on"]),
+            "recorded_on": need["outcome_recorded_on"],
         }
         for need in pack["needs"]
     ]
@@ -395,15 +395,15 @@ def claim_evidence(claim: FamilyClaim) -> dict[str, Any]:
         "actions": [
             {
                 "need": need_label.get(action["need__uuid"], "Another need"),
-                "due_on": _day(action["due_on"]),
-                "completed_on": _day(action["completed_on"]),
+                "due_on": action["due_on"],
+                "completed_on": action["completed_on"],
             }
             for action in pack["plan_actions"]
         ],
         "episodes": [
             {
-                "started_on": _day(episode["started_on"]),
-                "ended_on": _day(episode["ended_on"]),
+                "started_on": episode["started_on"],
+                "ended_on": episode["ended_on"],
                 "end_reason": categories.get(
                     episode["end_reason__category"] or "", episode["end_reason__code"] or ""
                 ),

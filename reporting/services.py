@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import numpy as np
 import pandas as pd
@@ -852,8 +853,8 @@ def claim_evidence_pack(claim: FamilyClaim) -> dict[str, Any]:
         .values("uuid", "started_on", "ended_on", "end_reason__code", "end_reason__category")
     )
 
-    def plain(rows: Sequence[Any]) -> list[dict[str, Any]]:
-        return [{k: (str(v) if v is not None else None) for k, v in row.items()} for row in rows]
+    def plain(rows: Sequence[Any]) -> list[dict[str, Any]]:  # dates stay dates; ids as text
+        return [{k: str(v) if isinstance(v, UUID) else v for k, v in row.items()} for row in rows]
 
     return {
         "claim": str(claim.uuid),
@@ -861,8 +862,8 @@ def claim_evidence_pack(claim: FamilyClaim) -> dict[str, Any]:
         "rule_set": claim.rule_set.as_rules().to_dict(),
         "status": claim.status,
         "period": claim.period_label,
-        "attached_on": claim.attached_on.isoformat(),
-        "claimable_on": claim.claimable_on.isoformat() if claim.claimable_on else None,
+        "attached_on": claim.attached_on,
+        "claimable_on": claim.claimable_on,
         "route": claim.route,
         "checks": claim.evidence,
         "needs": plain(needs),

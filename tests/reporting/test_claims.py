@@ -162,7 +162,7 @@ def test_the_evidence_pack_shows_needs_plan_closure_and_checks(scanned):
     }
     assert all(need["outcome"] == "met" for need in pack["needs"])
     assert len(pack["plan_actions"]) == 3
-    assert pack["episodes"][0]["ended_on"] == "2024-11-15"
+    assert pack["episodes"][0]["ended_on"] == D(2024, 11, 15)
     assert pack["checks"]["sustained"] is True
     assert pack["rule_set"]["code"] == "SF-2022-25"
 

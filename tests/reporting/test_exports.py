@@ -86,5 +86,7 @@ def test_claim_batch_and_evidence_pack_exports(world, officer):
     pack = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(exports.evidence_pack_table(claim))))
     assert pack.sheetnames == ["Evidence", "Needs", "Plan actions", "Episodes"]
     summary = dict(pack["Evidence"].iter_rows(min_row=2, values_only=True))
-    assert summary["claimable on"] == "2025-05-16" and summary["check: sustained"] is True
+    # dates are the workbook's own dates, so a spreadsheet can sort and filter on them
+    assert summary["claimable on"] == dt.datetime(2025, 5, 16)
+    assert summary["check: sustained"] is True
     assert pack["Needs"].max_row == 4  # header and three needs
