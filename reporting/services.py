@@ -614,20 +614,15 @@ def _claims_lock() -> None:
 
 
 def _uuid4_texts(count: int) -> np.ndarray:
-    """``count`` random (version 4) UUIDs as text, made column-wise from one read of the
-    system's random source rather than one ``uuid.uuid4()`` call per claim."""
+    """``count`` random (version 4) UUIDs as 32 hex digits, made column-wise from one read of
+    the system's random source rather than one ``uuid.uuid4()`` call per claim. Hex digits
+    are the stored form on SQLite (Django keeps ``UUID.hex`` there; with dashes a lookup by
+    uuid never matches) and PostgreSQL reads them as well."""
     raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
     text = raw.tobytes().hex()
-    return np.array(
-        [
-            f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-"
-            f"{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
-            for i in range(0, 32 * count, 32)
-        ],
-        dtype=object,
-    )
+    return np.array([text[i : i + 32] for i in range(0, 32 * count, 32)], dtype=object)
 
 
 @transaction.atomic

@@ -189,5 +189,11 @@ def test_claim_uuids_are_random_version_4_and_never_repeat():
     texts = services._uuid4_texts(5000)
     parsed = [uuid.UUID(text) for text in texts]
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in parsed)
-    assert [str(u) for u in parsed] == list(texts)  # canonical lower-case text
+    # the database form: what Django stores on SQLite, and PostgreSQL reads
+    assert [u.hex for u in parsed] == list(texts)
     assert len(set(parsed)) == 5000
+
+
+def test_a_scanned_claim_is_found_by_its_uuid(scanned):
+    # the claim page looks claims up by uuid, on SQLite (make run) as on PostgreSQL
+    assert FamilyClaim.objects.get(uuid=scanned.uuid) == scanned
