@@ -9,9 +9,11 @@ generator and importer and reused while the set is unchanged.
 
 Printed: the floor — PostgreSQL merely streaming the columns the measures read
 (``COPY (SELECT …) TO STDOUT`` of ``reporting.selectors.source_queries()``, to nowhere) — then
-the full recompute as the embedded default runs it (eager Celery: every partition in one
-process, on empty reporting tables), its wall time, peak memory and the ratio to the floor.
-The recompute runs in a fresh child process so its peak memory is its own.
+the full recompute as the embedded default runs it (no broker: the data loaded once, then the
+partitions shared by ``REPORT_RUN_PROCESSES`` forked processes, on empty reporting tables), its
+wall time, CPU, peak memory and the ratio to the floor. The recompute runs in a fresh child
+process; its peak memory is the largest sum, sampled five times a second, of the proportional
+set sizes of it and its forks (pages they share counted once), or its own peak if larger.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -143,9 +146,56 @@ def floor() -> tuple[float, int]:
     return time.perf_counter() - started, sink.bytes
 
 
+class _TreeMemory(threading.Thread):
+    """The largest total proportional set size seen of this process's descendants."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak_kb = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _descendants()))
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.join()
+        return self.peak_kb / 1024
+
+
+def _descendants() -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [os.getpid()]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def recompute_in_child(cutoff: str, months: int) -> dict[str, Any]:
     """In a fresh process: empty the reporting tables, then one full run, as nightly does."""
     _setup_django()
+    from django.conf import settings
     from django.db import connection
 
     from reporting import services
@@ -155,7 +205,7 @@ def recompute_in_child(cutoff: str, months: int) -> dict[str, Any]:
         tables = [m._meta.db_table for m in (KpiMember, KpiValue, FamilyClaim, ReportRun)]
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     started = time.perf_counter()
-    cpu = time.process_time()
+    cpu = os.times()
     run = services.report_run_request(
         actor=None,
         trigger=ReportRun.Trigger.NIGHTLY,
@@ -163,10 +213,12 @@ def recompute_in_child(cutoff: str, months: int) -> dict[str, Any]:
         months=months,
     )
     seconds = time.perf_counter() - started
+    ended = os.times()  # the forks are reaped by now, so their time is in children's
     run.refresh_from_db()
     return {
         "seconds": seconds,
-        "cpu": time.process_time() - cpu,
+        "cpu": sum(ended[:4]) - sum(cpu[:4]),
+        "processes": settings.REPORT_RUN_PROCESSES,
         "status": run.status,
         "error": run.error,
         "partitions": run.progress_total,
@@ -201,14 +253,18 @@ def main(argv: list[str] | None = None) -> None:
         f"floor (COPY of the columns the measures read, to nowhere): {floor_seconds:.1f} s, "
         f"{floor_bytes / 1e6:,.0f} MB"
     )
+    memory = _TreeMemory()
+    memory.start()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         result = pool.submit(recompute_in_child, LAST_DATE.isoformat(), options.months).result()
+    result["peak_mb"] = max(result["peak_mb"], memory.stop())
     if result["status"] != "succeeded":
         raise SystemExit(f"The run {result['status']}: {result['error']}")
     print(
         f"full recompute ({options.months} months to {LAST_DATE}, {result['partitions']} "
-        f"partitions, all measures and PbR): wall time {result['seconds']:.1f} s "
-        f"(CPU {result['cpu']:.1f} s), peak memory {result['peak_mb']:,.0f} MB"
+        f"partitions in {result['processes']} processes, all measures and PbR): wall time "
+        f"{result['seconds']:.1f} s (CPU {result['cpu']:.1f} s in all processes), "
+        f"peak memory {result['peak_mb']:,.0f} MB"
     )
     print(
         f"stored: {result['values']:,} KPI values, {result['members']:,} drill-down rows, "

@@ -43,6 +43,11 @@ class Partition:
             "years": [p.to_dict() for p in self.years],
         }
 
+    def weight(self) -> int:
+        """Roughly how long the partition takes, in months of measures (the PbR scan costs
+        about a year's), to hand out the largest first."""
+        return 12 if self.kind == "pbr" else len(self.months) + len(self.years)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Partition:
         def periods(items: list[dict[str, str]]) -> tuple[Period, ...]:

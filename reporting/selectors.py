@@ -471,38 +471,49 @@ class ReportingData:
     levels: pd.DataFrame
 
 
+READERS = 2
+
+
 def reporting_data() -> ReportingData:
     """Every table the measures read.
 
-    On PostgreSQL, outside a transaction, a reader thread with its own connection streams the
-    tables one after another while this thread parses each as it arrives, so the database's
-    sending and pandas' parsing overlap. The reader's tables are read one at a time, as they
-    would be here; inside a transaction (a test's, or a caller's) everything is read here, where
-    uncommitted rows are visible.
+    On PostgreSQL, outside a transaction, ``READERS`` reader threads, each with a connection of
+    its own, stream the tables (every other one each, in the order they are parsed) while this
+    thread parses each as it arrives: the database sends two at once, and its sending and
+    pandas' parsing overlap. Inside a transaction (a test's, or a caller's) everything is read
+    here, where uncommitted rows are visible.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return _read_all()
-    # Django keeps connections per context (asgiref.Local): a context of its own gives the
+    # Django keeps connections per context (asgiref.Local): a context of its own gives each
     # reader a connection of its own.
-    own = contextvars.Context()
+    readers = [
+        (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="reporting-reader"),
+            contextvars.Context(),
+        )
+        for _ in range(READERS)
+    ]
     pending: dict[str, Future[io.BytesIO]] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reporting-reader") as reader:
+    try:
+        for number, sql in enumerate(source_queries().values()):
+            reader, own = readers[number % len(readers)]
+            pending[sql] = reader.submit(own.run, _copy_buffer, sql)
+        token = _prefetched.set(pending)
         try:
-            for sql in source_queries().values():
-                pending[sql] = reader.submit(own.run, _copy_buffer, sql)
-            token = _prefetched.set(pending)
-            try:
-                data = _read_all()
-            finally:
-                _prefetched.reset(token)
-            if pending:  # a frame asked for other columns than source_queries() names
-                raise RuntimeError(f"Streamed but never read: {', '.join(pending)}")
-            return data
+            data = _read_all()
         finally:
-            for future in pending.values():
-                future.cancel()
+            _prefetched.reset(token)
+        if pending:  # a frame asked for other columns than source_queries() names
+            raise RuntimeError(f"Streamed but never read: {', '.join(pending)}")
+        return data
+    finally:
+        for future in pending.values():
+            future.cancel()
+        for reader, own in readers:
             # a function, not connection.close: that would bind this thread's connection here
             reader.submit(own.run, close_connection).result()
+            reader.shutdown()
 
 
 def close_connection() -> None:

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import gc
 import io
 import logging
 import os
 import traceback
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from decimal import Decimal
+from multiprocessing import get_context
 from typing import Any
 from uuid import UUID
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -194,6 +197,56 @@ def report_run_partition(*, run_id: int, partition: dict[str, Any]) -> bool:
         logger.exception("Report run %s failed in partition %s", run.uuid, part.key)
         report_run_fail(run_id=run_id, error=describe_error(exc, part.key))
         return False
+
+
+def report_run_here(*, run_id: int, parts: Sequence[recompute.Partition]) -> ReportRun:
+    """Every partition of a begun run in this process, then the finish (no broker: the
+    embedded default). The data is loaded once; on PostgreSQL, outside a transaction, forked
+    processes (``REPORT_RUN_PROCESSES``) share the partitions, largest first, each with its
+    own connections and the loaded frames shared copy-on-write. Inside a transaction (a
+    test's) or on SQLite they run one after another, where uncommitted rows are visible.
+    """
+    processes = min(int(getattr(settings, "REPORT_RUN_PROCESSES", 1)), len(parts))
+    load_data(ReportRun.objects.get(pk=run_id))
+    if processes <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        for part in parts:
+            report_run_partition(run_id=run_id, partition=part.to_dict())
+        return report_run_finish(run_id=run_id)
+    # Frozen, the loaded objects are not copied by the children's garbage collector touching them.
+    gc.freeze()
+    largest_first = sorted(parts, key=recompute.Partition.weight, reverse=True)
+    try:
+        with ProcessPoolExecutor(
+            processes, mp_context=get_context("fork"), initializer=_forget_inherited_connections
+        ) as pool:
+            list(pool.map(_partition_in_child, [(run_id, p.to_dict()) for p in largest_first]))
+    except BrokenProcessPool:  # killed (out of memory, say): its partitions are not done
+        report_run_fail(run_id=run_id, error="A process computing partitions stopped. Rerun it.")
+    finally:
+        gc.unfreeze()
+    return report_run_finish(run_id=run_id)
+
+
+# A forked child's copies of its parent's open connections: kept, never closed or collected.
+_inherited: list[Any] = []
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child, before anything else: set aside the connections copied from the
+    parent, unclosed (closing one would end the parent's session on the socket both hold), so
+    this process opens connections of its own."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _inherited.append(conn.connection)
+            conn.connection = None
+
+
+def _partition_in_child(job: tuple[int, dict[str, Any]]) -> bool:
+    run_id, partition = job
+    try:
+        return report_run_partition(run_id=run_id, partition=partition)
+    finally:
+        connections.close_all()
 
 
 def _compute_and_store(

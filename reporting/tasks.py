@@ -3,9 +3,10 @@
 A run fans out as a chord: one task per partition (a reporting year's months, or the PbR
 scan), so several workers share it, then one task that finishes the run. Partition tasks
 record their own failure on the run and never raise, so the finishing task always runs.
+With no broker (tasks run in process) the run is computed here, its data loaded once.
 """
 
-from celery import chord, shared_task
+from celery import chord, current_app, shared_task
 
 from reporting import services
 from reporting.models import ReportRun
@@ -16,6 +17,9 @@ def report_run_execute(run_id: int) -> None:
     """Begin a queued run and fan its partitions out to the workers."""
     parts = services.report_run_begin(run_id=run_id)
     if not parts:
+        return
+    if current_app.conf.task_always_eager:
+        services.report_run_here(run_id=run_id, parts=parts)
         return
     header = [report_run_partition.s(run_id, part.to_dict()) for part in parts]
     chord(header)(report_run_finish.si(run_id))

@@ -230,6 +230,9 @@ CELERY_BEAT_SCHEDULE["partner-follow-up-relay"] = {
 # sweep that fails runs whose worker died so they can be rerun.
 REPORT_NIGHTLY_HOUR = int(os.environ.get("REPORT_NIGHTLY_HOUR", "2"))
 REPORT_RUN_STALE_SECONDS = int(os.environ.get("REPORT_RUN_STALE_SECONDS", "3600"))
+# A run computed in one place (no broker: the embedded default) loads the data once, then shares
+# its partitions among this many forked processes (PostgreSQL only; 1 computes them in turn).
+REPORT_RUN_PROCESSES = int(os.environ.get("REPORT_RUN_PROCESSES", str(os.cpu_count() or 1)))
 CELERY_BEAT_SCHEDULE["reporting-nightly-recompute"] = {
     "task": "reporting.nightly_recompute",
     "schedule": crontab(hour=REPORT_NIGHTLY_HOUR, minute=0),
