@@ -147,6 +147,7 @@ def _copy_frame(queryset: QuerySet[Any], names: list[str], paths: list[str]) -> 
         dtype=dtypes,
         keep_default_na=False,
         na_values=[""],
+        low_memory=False,  # one pass, rather than chunks concatenated afterwards
     )
     for name in booleans:
         frame[name] = frame[name].map({"t": True, "f": False}).astype(bool)
@@ -522,17 +523,29 @@ def close_connection() -> None:
 
 
 def _read_all() -> ReportingData:
+    # Largest first, in the order source_queries() streams them: the parse of the last table,
+    # which nothing overlaps, is then a small one.
+    episodes = episodes_frame()
+    memberships = memberships_frame()
+    needs = needs_frame()
+    assessments = assessments_frame()
+    referrals = referrals_frame()
+    csc = csc_involvements_frame()
+    transitions = transitions_frame()
+    plans = plans_frame()
+    plan_actions = plan_actions_frame()
+    reviews = reviews_frame()
     return ReportingData(
-        episodes=episodes_frame(),
-        csc=csc_involvements_frame(),
-        referrals=referrals_frame(),
-        assessments=assessments_frame(),
-        needs=needs_frame(),
-        plans=plans_frame(),
-        reviews=reviews_frame(),
-        plan_actions=plan_actions_frame(),
-        transitions=transitions_frame(),
-        memberships=memberships_frame(),
+        episodes=episodes,
+        csc=csc,
+        referrals=referrals,
+        assessments=assessments,
+        needs=needs,
+        plans=plans,
+        reviews=reviews,
+        plan_actions=plan_actions,
+        transitions=transitions,
+        memberships=memberships,
         teams=teams_frame(),
         localities=localities_frame(),
         levels=levels_frame(),
@@ -545,15 +558,15 @@ def source_queries() -> dict[str, str]:
     """
     tables: list[tuple[str, type[Model], Columns]] = [
         ("episodes", Episode, EPISODE_COLUMNS),
-        ("csc", CscInvolvement, CSC_COLUMNS),
-        ("referrals", Referral, REFERRAL_COLUMNS),
-        ("assessments", Assessment, ASSESSMENT_COLUMNS),
-        ("needs", IdentifiedNeed, NEED_COLUMNS),
-        ("plans", Plan, PLAN_COLUMNS),
-        ("reviews", Review, REVIEW_COLUMNS),
-        ("plan_actions", PlanAction, PLAN_ACTION_COLUMNS),
-        ("transitions", Transition, TRANSITION_COLUMNS),
         ("memberships", FamilyMembership, MEMBERSHIP_COLUMNS),
+        ("needs", IdentifiedNeed, NEED_COLUMNS),
+        ("assessments", Assessment, ASSESSMENT_COLUMNS),
+        ("referrals", Referral, REFERRAL_COLUMNS),
+        ("csc", CscInvolvement, CSC_COLUMNS),
+        ("transitions", Transition, TRANSITION_COLUMNS),
+        ("plans", Plan, PLAN_COLUMNS),
+        ("plan_actions", PlanAction, PLAN_ACTION_COLUMNS),
+        ("reviews", Review, REVIEW_COLUMNS),
         ("teams", Team, TEAM_COLUMNS),
     ]
     return {
