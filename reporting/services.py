@@ -195,7 +195,7 @@ def report_run_partition(*, run_id: int, partition: dict[str, Any]) -> bool:
         return True
     except Exception as exc:  # the run records why; the worker carries on with other work
         logger.exception("Report run %s failed in partition %s", run.uuid, part.key)
-        report_run_fail(run_id=run_id, error=describe_error(exc, part.key))
+        report_run_fail(run_id=run_id, error=describe_error(exc, f"partition {part.key}"))
         return False
 
 
@@ -207,7 +207,11 @@ def report_run_here(*, run_id: int, parts: Sequence[recompute.Partition]) -> Rep
     test's) or on SQLite they run one after another, where uncommitted rows are visible.
     """
     processes = min(int(getattr(settings, "REPORT_RUN_PROCESSES", 1)), len(parts))
-    load_data(ReportRun.objects.get(pk=run_id))
+    try:
+        load_data(ReportRun.objects.get(pk=run_id))
+    except Exception as exc:  # recorded on the run, which can be rerun, as a partition's is
+        logger.exception("Report run %s failed loading its data", run_id)
+        return report_run_fail(run_id=run_id, error=describe_error(exc, "loading the data"))
     if processes <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         for part in parts:
             report_run_partition(run_id=run_id, partition=part.to_dict())
@@ -297,7 +301,7 @@ def describe_error(exc: BaseException, where: str) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/site-packages/" not in f.filename] or frames
     place = f" at {ours[-1].filename.rsplit('/', 2)[-1]}:{ours[-1].lineno}" if ours else ""
-    return f"{type(exc).__name__} in partition {where}{place}"
+    return f"{type(exc).__name__} in {where}{place}"
 
 
 @transaction.atomic

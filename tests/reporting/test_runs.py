@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import CscInvolvement
-from reporting import dashboards, recompute, services
+from reporting import dashboards, recompute, selectors, services
 from reporting.models import FamilyClaim, KpiMember, KpiValue, ReportRun
 from tests.reporting.worlds import CUTOFF, MONTHS
 
@@ -173,6 +173,24 @@ def test_a_failed_partition_fails_the_run_without_personal_data_then_a_rerun_suc
     assert rerun.status == ReportRun.Status.SUCCEEDED and rerun.rerun_of == failed
     assert rerun.data_cutoff == failed.data_cutoff
     assert value("RR1", "2026-10").numerator == 1
+
+
+def test_a_load_that_fails_fails_the_run_at_once_without_personal_data(
+    eager, world, officer, django_capture_on_commit_callbacks, monkeypatch
+):
+    name = world["people"]["a"].surname
+
+    def broken():
+        raise ValueError(f"unreadable row for {name}")
+
+    monkeypatch.setattr(selectors, "reporting_data", broken)
+    failed = run_now(officer, django_capture_on_commit_callbacks)
+
+    # failed now, not left running until the stale sweep; no partition was computed
+    assert failed.status == ReportRun.Status.FAILED and failed.finished_at is not None
+    assert failed.error.startswith("ValueError in loading the data at ")
+    assert name not in failed.error
+    assert failed.progress_done == 0 and not KpiValue.objects.exists()
 
 
 def test_a_second_request_while_one_is_active_returns_it(officer, world):
