@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -522,54 +522,34 @@ def close_connection() -> None:
     connection.close()
 
 
+# Every streamed table as (frame name, model, columns, reader), largest first: the readers
+# stream them and this thread parses them in this order, so the parse nothing overlaps (the
+# last) is a small one.
+SOURCES: list[tuple[str, type[Model], Columns, Callable[[], pd.DataFrame]]] = [
+    ("episodes", Episode, EPISODE_COLUMNS, episodes_frame),
+    ("memberships", FamilyMembership, MEMBERSHIP_COLUMNS, memberships_frame),
+    ("needs", IdentifiedNeed, NEED_COLUMNS, needs_frame),
+    ("assessments", Assessment, ASSESSMENT_COLUMNS, assessments_frame),
+    ("referrals", Referral, REFERRAL_COLUMNS, referrals_frame),
+    ("csc", CscInvolvement, CSC_COLUMNS, csc_involvements_frame),
+    ("transitions", Transition, TRANSITION_COLUMNS, transitions_frame),
+    ("plans", Plan, PLAN_COLUMNS, plans_frame),
+    ("plan_actions", PlanAction, PLAN_ACTION_COLUMNS, plan_actions_frame),
+    ("reviews", Review, REVIEW_COLUMNS, reviews_frame),
+    ("teams", Team, TEAM_COLUMNS, teams_frame),
+]
+
+
 def _read_all() -> ReportingData:
-    # Largest first, in the order source_queries() streams them: the parse of the last table,
-    # which nothing overlaps, is then a small one.
-    episodes = episodes_frame()
-    memberships = memberships_frame()
-    needs = needs_frame()
-    assessments = assessments_frame()
-    referrals = referrals_frame()
-    csc = csc_involvements_frame()
-    transitions = transitions_frame()
-    plans = plans_frame()
-    plan_actions = plan_actions_frame()
-    reviews = reviews_frame()
-    return ReportingData(
-        episodes=episodes,
-        csc=csc,
-        referrals=referrals,
-        assessments=assessments,
-        needs=needs,
-        plans=plans,
-        reviews=reviews,
-        plan_actions=plan_actions,
-        transitions=transitions,
-        memberships=memberships,
-        teams=teams_frame(),
-        localities=localities_frame(),
-        levels=levels_frame(),
-    )
+    frames = {name: read() for name, _, _, read in SOURCES}
+    return ReportingData(**frames, localities=localities_frame(), levels=levels_frame())
 
 
 def source_queries() -> dict[str, str]:
     """The ``COPY … TO STDOUT`` statement behind each frame of ``reporting_data`` (PostgreSQL):
     what the benchmark streams to time the floor, the database sending what the measures read.
     """
-    tables: list[tuple[str, type[Model], Columns]] = [
-        ("episodes", Episode, EPISODE_COLUMNS),
-        ("memberships", FamilyMembership, MEMBERSHIP_COLUMNS),
-        ("needs", IdentifiedNeed, NEED_COLUMNS),
-        ("assessments", Assessment, ASSESSMENT_COLUMNS),
-        ("referrals", Referral, REFERRAL_COLUMNS),
-        ("csc", CscInvolvement, CSC_COLUMNS),
-        ("transitions", Transition, TRANSITION_COLUMNS),
-        ("plans", Plan, PLAN_COLUMNS),
-        ("plan_actions", PlanAction, PLAN_ACTION_COLUMNS),
-        ("reviews", Review, REVIEW_COLUMNS),
-        ("teams", Team, TEAM_COLUMNS),
-    ]
     return {
         name: copy_sql(model._default_manager.all(), [path for _, path in columns])
-        for name, model, columns in tables
+        for name, model, columns, _ in SOURCES
     }
