@@ -17,7 +17,7 @@ import io
 import logging
 import os
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,8 +36,9 @@ from django.utils import timezone
 from cases.interchange.upsert import upsert
 from cases.models import CaseEvent, Family
 from cases.services import _refuse
+from earlyhelp import pgcopy
 from earlyhelp.models import User
-from reporting import pgcopy, recompute, selectors
+from reporting import recompute, selectors
 from reporting.measures import sf_claimability, sf_eligibility
 from reporting.measures.dates import Period, shift_month
 from reporting.models import (
@@ -354,12 +355,6 @@ def load_data(run: ReportRun) -> selectors.ReportingData:
 # --- Storing results -------------------------------------------------------------------------
 
 
-def _iso(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = frame[column].map(lambda d: d.isoformat() if pd.notna(d) else None)
-    return frame
-
-
 @dataclass
 class _Rows:
     measure: str
@@ -390,16 +385,16 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
     with transaction.atomic():
         _relaxed_commit()
         partitions = _partitions(rows.measure, rows.digest, rows.periods)
-        values = rows.values
+        values = rows.values.assign(
+            period_start=rows.values["period_start"].astype(str),  # ISO dates
+            period_end=rows.values["period_end"].astype(str),
+        )
+        by_span = {f"{start}/{end}": pk for (start, end), pk in partitions.items()}
+        values["partition_id"] = (values["period_start"] + "/" + values["period_end"]).map(by_span)
         if not values.empty:
-            frame = _iso(values.copy(), ["period_start", "period_end"])
-            frame["partition_id"] = [
-                partitions[key]
-                for key in zip(values["period_start"], values["period_end"], strict=True)
-            ]
             upsert(
                 KpiValue,
-                frame,
+                values,
                 constants={"run_id": run.pk, "computed_at": now.isoformat()},
                 conflict=[
                     "measure",
@@ -423,7 +418,7 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                 ],
                 not_compared=["run_id", "computed_at"],
             )
-        _delete_vanished_values(partitions, values)
+        _delete_vanished_values(list(partitions.values()), values)
         _replace_members(rows.measure, rows.digest, partitions, rows.members)
 
 
@@ -460,27 +455,14 @@ def _partitions(
     return {(row.period_start, row.period_end): row.pk for row in found}
 
 
-def _delete_vanished_values(
-    partitions: dict[tuple[dt.date, dt.date], int], values: pd.DataFrame
-) -> None:
-    stored = KpiValue.objects.filter(partition_id__in=partitions.values())
-    wanted = set(
-        zip(
-            values["period_start"],
-            values["period_end"],
-            values["breakdown"],
-            values["breakdown_value"],
-            values["category"],
-            strict=True,
-        )
-    )
-    gone = [
-        pk
-        for pk, *key in stored.values_list(
-            "pk", "period_start", "period_end", "breakdown", "breakdown_value", "category"
-        )
-        if tuple(key) not in wanted
-    ]
+_VALUE_KEY = ["partition_id", "breakdown", "breakdown_value", "category"]
+
+
+def _delete_vanished_values(partitions: list[int], values: pd.DataFrame) -> None:
+    """Values of these partitions that ``values`` no longer has (a team that has gone, say)."""
+    wanted = set(zip(*(values[column].tolist() for column in _VALUE_KEY), strict=True))
+    stored = KpiValue.objects.filter(partition_id__in=partitions)
+    gone = [pk for pk, *key in stored.values_list("pk", *_VALUE_KEY) if tuple(key) not in wanted]
     if gone:
         KpiValue.objects.filter(pk__in=gone).delete()
 
@@ -689,6 +671,23 @@ def _uuid4_texts(count: int) -> np.ndarray:
     return np.array([text[i : i + 32] for i in range(0, 32 * count, 32)], dtype=object)
 
 
+# The claim columns a scan writes, as ``earlyhelp.pgcopy`` kinds: sent in binary, a council's
+# hundreds of thousands of claims need no CSV rendered, nor parsed.
+CLAIM_KINDS = {
+    "uuid": "uuid",
+    "rule_set_id": "int8",
+    "family_id": "int8",
+    "period_label": "text",
+    "period_start": "date",
+    "period_end": "date",
+    "status": "text",
+    "attached_on": "date",
+    "claimable_on": "date",
+    "route": "text",
+    "evidence": "jsonb",
+}
+
+
 @transaction.atomic
 def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
     _claims_lock()
@@ -724,13 +723,13 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
             "rule_set_id": rule_set.pk,
             "family_id": found["family_id"].astype("int64"),
             "period_label": np.array([y.label for y in years], dtype=object)[day_codes],
-            "period_start": np.array([y.start.isoformat() for y in years], dtype=object)[day_codes],
-            "period_end": np.array([y.end.isoformat() for y in years], dtype=object)[day_codes],
+            "period_start": np.array([y.start for y in years], dtype="datetime64[ns]")[day_codes],
+            "period_end": np.array([y.end for y in years], dtype="datetime64[ns]")[day_codes],
             "status": np.where(
                 claimable, FamilyClaim.Status.CLAIMABLE.value, FamilyClaim.Status.ELIGIBLE.value
             ),
-            "attached_on": found["attached_on"].dt.strftime("%Y-%m-%d"),
-            "claimable_on": found["claimable_on"].where(claimable).dt.strftime("%Y-%m-%d"),
+            "attached_on": found["attached_on"],
+            "claimable_on": found["claimable_on"].where(claimable),
             "route": found["route"].where(claimable, "").fillna(""),
             "evidence": _evidence(found),
         }
@@ -740,7 +739,7 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
     moved = existing.merge(frame[["family_id", "period_start"]], on="family_id", suffixes=("", "_"))
     moved = moved[
         moved["status"].isin(FamilyClaim.SCANNED)
-        & (moved["period_start"].map(str) != moved["period_start_"])
+        & (pd.to_datetime(moved["period_start"]) != moved["period_start_"])
     ]
     if not moved.empty:
         FamilyClaim.objects.filter(
@@ -758,6 +757,7 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
         },
         conflict=["family_id", "rule_set_id", "period_start"],
         update=["status", "claimable_on", "route", "evidence", "period_label", "updated_at"],
+        kinds=CLAIM_KINDS,
     )
 
 

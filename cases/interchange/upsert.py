@@ -9,7 +9,9 @@ format.
 
 ``stage`` does the CPU work (rendering CSV) without touching the database, so a caller may
 run it on another thread while the database writes something else; ``write_staged`` then
-writes on the caller's connection.
+writes on the caller's connection. A caller whose columns are typed (integers, dates, JSON
+text) may name their ``earlyhelp.pgcopy`` kinds instead: the rows then go in PostgreSQL's
+binary format, with no text to render or parse.
 """
 
 import io
@@ -20,6 +22,8 @@ from typing import Any
 import pandas as pd
 from django.db import connection, models
 
+from earlyhelp import pgcopy
+
 COPY_CHUNK_ROWS = 200_000
 _STAGE = "_ssd_stage"
 _ORDER = "_ssd_row"
@@ -28,7 +32,8 @@ _TEXT_TYPES = {"CharField", "TextField", "EmailField", "SlugField", "URLField", 
 
 @dataclass(frozen=True)
 class Staged:
-    """Rows ready to write: CSV chunks for COPY (PostgreSQL) or parameter tuples (SQLite)."""
+    """Rows ready to write: CSV chunks (or one binary stream) for COPY (PostgreSQL) or
+    parameter tuples (SQLite)."""
 
     model: type[models.Model]
     columns: list[str]
@@ -36,9 +41,13 @@ class Staged:
     conflict: Sequence[str]
     update: Sequence[str]
     ordered: bool
-    chunks: list[str]
+    chunks: list[str] | list[bytes]
     rows: list[tuple[Any, ...]]
     not_compared: Sequence[str] = ("updated_at",)
+
+    @property
+    def binary(self) -> bool:
+        return bool(self.chunks) and isinstance(self.chunks[0], bytes)
 
 
 def upsert(
@@ -50,6 +59,7 @@ def upsert(
     update: Sequence[str],
     ordered: bool = False,
     not_compared: Sequence[str] = ("updated_at",),
+    kinds: Mapping[str, str] | None = None,
 ) -> None:
     """Insert the frame's rows, or update the stored row with the same ``conflict`` columns.
 
@@ -59,7 +69,8 @@ def upsert(
     ``not_compared``, ``updated_at`` by default, are set but not compared). Other columns are
     written on insert only. With ``ordered`` the rows are written in the frame's order, which
     matters when one row must give up a partly unique value (an open episode being closed)
-    before another takes it.
+    before another takes it. ``kinds`` (every column's ``pgcopy`` kind) sends the rows in
+    binary on PostgreSQL; a missing value is then NA, and text that is not null must be "".
     """
     write_staged(
         stage(
@@ -71,6 +82,7 @@ def upsert(
             ordered=ordered,
             vendor=connection.vendor,
             not_compared=not_compared,
+            kinds=kinds,
         )
     )
 
@@ -85,20 +97,35 @@ def stage(
     ordered: bool,
     vendor: str,
     not_compared: Sequence[str] = ("updated_at",),
+    kinds: Mapping[str, str] | None = None,
 ) -> Staged:
     """Render the rows for ``vendor`` (see ``upsert``); no database access."""
     columns = [str(c) for c in frame.columns]
-    chunks: list[str] = []
+    chunks: list[str] | list[bytes] = []
     rows: list[tuple[Any, ...]] = []
-    if vendor == "postgresql":
+    if vendor == "postgresql" and kinds is not None:
+        if ordered:
+            raise ValueError("Binary rows are written in any order")
+        chunks = [pgcopy.encode(frame, [(column, kinds[column]) for column in columns])]
+    elif vendor == "postgresql":
+        texts: list[str] = []
         for start in range(0, len(frame), COPY_CHUNK_ROWS):
             chunk = frame.iloc[start : start + COPY_CHUNK_ROWS]
             if ordered:
                 chunk = chunk.assign(**{_ORDER: range(start, start + len(chunk))})
             buffer = io.StringIO()
             chunk.to_csv(buffer, header=False, index=False, lineterminator="\n")
-            chunks.append(buffer.getvalue())
+            texts.append(buffer.getvalue())
+        chunks = texts
     else:
+        if kinds is not None:  # typed dates, in the form SQLite keeps them
+            frame = frame.assign(
+                **{
+                    column: pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+                    for column in columns
+                    if kinds[column] == "date"
+                }
+            )
         values = frame.assign(**constants).astype(object)
         keep_empty = _not_null_text_columns(model)
         for column in values.columns:
@@ -159,10 +186,10 @@ def _write_postgresql(staged: Staged) -> None:
             f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "  # noqa: S608 - names are ours
             f"SELECT {staged_columns}, 0::integer AS {_ORDER} FROM {table} WITH NO DATA"
         )
+        form = "binary" if staged.binary else f"csv{force}"
         for chunk in staged.chunks:
-            cursor.copy_expert(
-                f"COPY {_STAGE} ({copied}) FROM STDIN WITH (FORMAT csv{force})", io.StringIO(chunk)
-            )
+            stream = io.BytesIO(chunk) if isinstance(chunk, bytes) else io.StringIO(chunk)
+            cursor.copy_expert(f"COPY {_STAGE} ({copied}) FROM STDIN WITH (FORMAT {form})", stream)
         stored = ", ".join(f"{table}.{_q(c)}" for c in compared)
         incoming = ", ".join(f"EXCLUDED.{_q(c)}" for c in compared)
         cursor.execute(

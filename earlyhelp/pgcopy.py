@@ -8,7 +8,8 @@ are therefore grouped by that shape — few groups in practice, since texts are 
 each group is one numpy structured array written with a single ``tobytes()``. Row order does
 not matter to a table.
 
-Types: ``int8`` (bigint), ``date`` (days since 2000-01-01) and ``text`` (varchar, UTF-8).
+Types: ``int8`` (bigint), ``date`` (days since 2000-01-01), ``text`` (varchar, UTF-8),
+``jsonb`` (JSON text after a version byte) and ``uuid`` (16 bytes, from hex digits).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pandas as pd
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
-_WIDTH = {"int8": 8, "date": 4}
-_DTYPE = {"int8": ">i8", "date": ">i4"}
+_DTYPE = {"int8": ">i8", "date": ">i4", "uuid": "S16"}
+_JSONB_VERSION = b"\x01"
 
 
 class _Column:
@@ -40,14 +41,21 @@ class _Column:
             offset = (days - POSTGRES_EPOCH).astype("int64")
             self.values = np.where(self.null, 0, offset).astype("int32")
             self.width = np.where(self.null, -1, 4)
-        elif kind == "text":
+        elif kind == "uuid":
+            if self.null.any():
+                raise ValueError("A uuid column cannot hold NULL")
+            digits = "".join(str(value).replace("-", "") for value in series)
+            self.values = np.frombuffer(bytes.fromhex(digits), dtype="S16")
+            self.width = np.full(len(series), 16)
+        elif kind in ("text", "jsonb"):
             if isinstance(series.dtype, pd.CategoricalDtype):  # codes are already there
                 codes = series.cat.codes.to_numpy().astype("int64")
                 labels = np.asarray(series.cat.categories, dtype=object)
             else:
                 raw, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
                 codes, labels = np.asarray(raw, dtype="int64"), np.asarray(uniques, dtype=object)
-            encoded = [str(label).encode() for label in labels]
+            prefix = _JSONB_VERSION if kind == "jsonb" else b""
+            encoded = [prefix + str(label).encode() for label in labels]
             longest = max((len(b) for b in encoded), default=1) or 1
             self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
             self.codes = np.where(codes < 0, 0, codes)
@@ -57,7 +65,7 @@ class _Column:
             raise ValueError(f"Unknown column kind {kind!r}")
 
     def fill(self, target: np.ndarray, name: str, rows: np.ndarray) -> None:
-        if self.kind == "text":
+        if self.kind in ("text", "jsonb"):
             target[name] = self.labels[self.codes[rows]]
         else:
             target[name] = self.values[rows]

@@ -3,12 +3,14 @@ dates either side of 2000-01-01, and rows of different shapes."""
 
 import datetime as dt
 import io
+import json
+import uuid
 
 import pandas as pd
 import pytest
 from django.db import connection
 
-from reporting import pgcopy
+from earlyhelp import pgcopy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -48,3 +50,30 @@ def test_rows_of_every_shape_come_back_as_written():
 def test_an_empty_frame_is_a_valid_empty_stream():
     frame = pd.DataFrame({"id": pd.Series([], dtype="int64")})
     assert pgcopy.encode(frame, [("id", "int8")]) == pgcopy.HEADER + pgcopy.TRAILER
+
+
+def test_uuids_and_json_come_back_as_written():
+    first, second = uuid.UUID(int=1), uuid.uuid4()
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "key": [first.hex, str(second)],  # hex digits, with or without dashes
+            "doc": ['{"a": [1, "Zoë"]}', "{}"],
+        }
+    )
+    kinds = [("id", "int8"), ("key", "uuid"), ("doc", "jsonb")]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, key uuid, doc jsonb)")
+        cursor.copy_expert(
+            "COPY copied (id, key, doc) FROM STDIN WITH (FORMAT binary)",
+            io.BytesIO(pgcopy.encode(frame, kinds)),
+        )
+        cursor.execute("SELECT id, key::text, doc FROM copied ORDER BY id")
+        rows = [(id_, key, json.loads(doc)) for id_, key, doc in cursor.fetchall()]
+    assert rows == [(1, str(first), {"a": [1, "Zoë"]}), (2, str(second), {})]
+
+
+def test_a_missing_uuid_is_refused():
+    frame = pd.DataFrame({"key": [uuid.uuid4().hex, None]})
+    with pytest.raises(ValueError, match="uuid column cannot hold NULL"):
+        pgcopy.encode(frame, [("key", "uuid")])
