@@ -87,13 +87,27 @@ def params_hash(params: dict[str, Any]) -> str:
 Compute = Callable[[ReportingData, Sequence[Period]], MeasureResult]
 
 
+def _shared(data: ReportingData, name: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A frame derived from the loaded data that several measures and every partition need,
+    worked out once per loaded data (``share`` does it before a run's processes fork)."""
+    shared = data.__dict__.setdefault("_shared", {})
+    if name not in shared:
+        shared[name] = make()
+    return shared[name]
+
+
 def _person_families(data: ReportingData) -> pd.DataFrame:
-    """Each person's family, worked out once per loaded data (every partition needs it)."""
-    cached = getattr(data, "_person_families", None)
-    if cached is None:
-        cached = m.person_families(data.memberships)
-        data._person_families = cached  # type: ignore[attr-defined]
-    return cached
+    return _shared(data, "person_families", lambda: m.person_families(data.memberships))
+
+
+def _csc_referrals(data: ReportingData) -> pd.DataFrame:
+    return _shared(data, "csc_referrals", lambda: m.csc_referral_events(data.csc))
+
+
+def share(data: ReportingData) -> None:
+    """Work out the shared derived frames now, so that forked processes inherit them."""
+    _person_families(data)
+    _csc_referrals(data)
 
 
 def _team_targets(data: ReportingData) -> pd.DataFrame:
@@ -101,12 +115,18 @@ def _team_targets(data: ReportingData) -> pd.DataFrame:
 
 
 MEASURES: dict[str, Compute] = {
-    "RR1": lambda d, p: m.rr1_csc_referral_after_closure(d.episodes, d.csc, periods=p),
-    "RR2": lambda d, p: m.rr2_reopened_after_closure(d.episodes, d.csc, periods=p),
-    "RR3": lambda d, p: m.rr3_step_down_status(
-        d.episodes, d.csc, periods=p, transitions=d.transitions
+    "RR1": lambda d, p: m.rr1_csc_referral_after_closure(
+        d.episodes, d.csc, periods=p, referrals=_csc_referrals(d)
     ),
-    "RR4": lambda d, p: m.rr4_csc_rereferral(d.csc, periods=p, families=_person_families(d)),
+    "RR2": lambda d, p: m.rr2_reopened_after_closure(
+        d.episodes, d.csc, periods=p, referrals=_csc_referrals(d)
+    ),
+    "RR3": lambda d, p: m.rr3_step_down_status(
+        d.episodes, d.csc, periods=p, transitions=d.transitions, referrals=_csc_referrals(d)
+    ),
+    "RR4": lambda d, p: m.rr4_csc_rereferral(
+        d.csc, periods=p, families=_person_families(d), referrals=_csc_referrals(d)
+    ),
     "RR5": lambda d, p: m.rr5_early_help_rereferral(d.episodes, periods=p),
     "ESC": lambda d, p: m.esc_steps(d.transitions, periods=p),
     "T1": lambda d, p: m.t1_contact_timeliness(d.referrals, periods=p),

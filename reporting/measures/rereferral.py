@@ -1,7 +1,8 @@
 """Re-referral and escalation measures: RR1–RR5 and ESC (KPIS.md, "Re-referral and escalation").
 
 Inputs are the frames documented in ``events.prepare_episodes`` / ``events.prepare_csc``; CSC
-referrals are derived by ``events.csc_referral_events``.
+referrals are derived by ``events.csc_referral_events``, or passed in as ``referrals`` by a caller
+that has them already.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def _episode_members(frame: pd.DataFrame) -> pd.DataFrame:
     return as_records(frame, "episode_id", "episode")
 
 
+def _referrals(csc: pd.DataFrame, referrals: pd.DataFrame | None) -> pd.DataFrame:
+    """The CSC referrals of ``csc``: ``referrals`` if the caller worked them out already (a run
+    shares them across measures and periods), else derived here."""
+    return referrals if referrals is not None else csc_referral_events(csc)
+
+
 def _csc_source(source: pd.Series) -> pd.Series:
     """CSC source as reported: stepped up by early help, or front door / other."""
     return source.where(source == "step_up", "front_door_or_other").where(source.notna())
@@ -68,6 +75,7 @@ def rr1_csc_referral_after_closure(
     *,
     periods: Sequence[Period],
     params: RR1Params | None = None,
+    referrals: pd.DataFrame | None = None,
 ) -> MeasureResult:
     """RR1: early help episodes closed in the ``cohort_months`` months ending with each reporting
     month M whose child had a CSC referral within ``window_days`` after closure and on or before
@@ -93,7 +101,7 @@ def rr1_csc_referral_after_closure(
         cohorts.append(closed[in_cohort].assign(period=period.label, cutoff=period.end_ts))
     cohort = pd.concat(cohorts, ignore_index=True) if cohorts else closed.assign(period="")
 
-    events = csc_referral_events(csc)
+    events = _referrals(csc, referrals)
     found = first_event_after(cohort, "ended_on", events, "referral_on", ["csc_id"], "referral_")
     deadline = (found["ended_on"] + pd.Timedelta(days=params.window_days)).clip(
         upper=found["cutoff"]
@@ -145,6 +153,7 @@ def rr2_reopened_after_closure(
     *,
     periods: Sequence[Period],
     params: RR2Params | None = None,
+    referrals: pd.DataFrame | None = None,
 ) -> MeasureResult:
     """RR2: children whose early help closed in the window (latest closure per child), followed
     up ``follow_up_months``; re-opened by their first new early help start or CSC referral.
@@ -175,7 +184,7 @@ def rr2_reopened_after_closure(
     cohort["excluded"] = _open_throughout(
         cohort, prepare_csc(csc), params.concurrent_kinds, "closed_on", "follow_up_end"
     )
-    reopened = _first_reopening(cohort, episodes, csc_referral_events(csc))
+    reopened = _first_reopening(cohort, episodes, _referrals(csc, referrals))
     cohort = pd.concat([cohort, reopened], axis=1)
     members = _reopening_members(
         _episode_members(cohort), include_early_help=True, extra_status=None
@@ -337,6 +346,7 @@ def rr3_step_down_status(
     periods: Sequence[Period],
     transitions: pd.DataFrame | None = None,
     params: RR3Params | None = None,
+    referrals: pd.DataFrame | None = None,
 ) -> MeasureResult:
     """RR3: children whose early help started as a step-down from CSC in the window (their first
     such start), and their status ``follow_up_months`` after that start. Unit: child.
@@ -370,7 +380,7 @@ def rr3_step_down_status(
     )
     cohort["excluded"] = _alongside_csc(cohort, csc_frame)
 
-    events = csc_referral_events(csc)
+    events = _referrals(csc, referrals)
     anchors = cohort[["child_id", "step_down_on"]]
     to_csc = first_event_after(
         anchors, "step_down_on", events, "referral_on", ["csc_id", "kind", "source"], "csc_"
@@ -457,6 +467,7 @@ def rr4_csc_rereferral(
     memberships: pd.DataFrame | None = None,
     families: pd.DataFrame | None = None,
     params: RR4Params | None = None,
+    referrals: pd.DataFrame | None = None,
 ) -> MeasureResult:
     """RR4 (DfE CIN definition): CSC referrals dated in the period that follow a previous CSC
     referral of the same child within ``lookback_months`` (previous P < R ≤ P + 12 months).
@@ -465,7 +476,7 @@ def rr4_csc_rereferral(
     several periods passes it once).
     """
     params = params or RR4Params()
-    events = csc_referral_events(csc).sort_values(["child_id", "referral_on"], kind="stable")
+    events = _referrals(csc, referrals).sort_values(["child_id", "referral_on"], kind="stable")
     events = events.assign(
         previous_on=events.groupby("child_id")["referral_on"].shift(),
         previous_id=events.groupby("child_id")["csc_id"].shift(),

@@ -444,3 +444,30 @@ class TestESC:
         june = line(r, "step_up_children", period="2024-06")
         assert numbers(june)[0] == 0 and pd.isna(june["turnaround_median_working_days"])
         assert member_ids(result.members, "step_up_children", period="2024-04") == {1, 2}
+
+
+class TestReferralsWorkedOutOnce:
+    """A run derives the CSC referrals once and passes them to RR1–RR4 as ``referrals``."""
+
+    def test_passed_referrals_give_what_derived_ones_give(self):
+        eps, involvements = TestRR1().data()
+        periods = [month(2024, 2), month(2024, 3), reporting_year(2023)]
+        referrals = csc_referral_events(involvements)
+        for measure in (
+            lambda **kw: rr1_csc_referral_after_closure(eps, involvements, periods=periods, **kw),
+            lambda **kw: rr2_reopened_after_closure(eps, involvements, periods=periods, **kw),
+            lambda **kw: rr3_step_down_status(eps, involvements, periods=periods, **kw),
+            lambda **kw: rr4_csc_rereferral(involvements, periods=periods, **kw),
+        ):
+            derived, passed = measure(), measure(referrals=referrals)
+            pd.testing.assert_frame_equal(passed.results, derived.results)
+            pd.testing.assert_frame_equal(passed.members, derived.members)
+
+    def test_the_passed_referrals_are_the_ones_used(self):
+        eps, involvements = TestRR1().data()
+        none = csc_referral_events(involvements).iloc[0:0]
+        result = rr1_csc_referral_after_closure(
+            eps, involvements, periods=[month(2024, 2)], referrals=none
+        )
+        # February's cohort had E's referral (1 of 6); with no referrals passed, none count
+        assert numbers(line(result.results, period="2024-02")) == (0, 6, 0.0)
