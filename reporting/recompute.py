@@ -89,7 +89,8 @@ Compute = Callable[[ReportingData, Sequence[Period]], MeasureResult]
 
 def _shared(data: ReportingData, name: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """A frame derived from the loaded data that several measures and every partition need,
-    worked out once per loaded data (``share`` does it before a run's processes fork)."""
+    worked out once per loaded data in each process. Not before a run's processes fork: the
+    parent would work alone while a core idles, and each child takes under a second."""
     shared = data.__dict__.setdefault("_shared", {})
     if name not in shared:
         shared[name] = make()
@@ -102,12 +103,6 @@ def _person_families(data: ReportingData) -> pd.DataFrame:
 
 def _csc_referrals(data: ReportingData) -> pd.DataFrame:
     return _shared(data, "csc_referrals", lambda: m.csc_referral_events(data.csc))
-
-
-def share(data: ReportingData) -> None:
-    """Work out the shared derived frames now, so that forked processes inherit them."""
-    _person_families(data)
-    _csc_referrals(data)
 
 
 def _team_targets(data: ReportingData) -> pd.DataFrame:

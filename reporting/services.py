@@ -209,7 +209,7 @@ def report_run_here(*, run_id: int, parts: Sequence[recompute.Partition]) -> Rep
     """
     processes = min(int(getattr(settings, "REPORT_RUN_PROCESSES", 1)), len(parts))
     try:
-        recompute.share(load_data(ReportRun.objects.get(pk=run_id)))
+        load_data(ReportRun.objects.get(pk=run_id))
     except Exception as exc:  # recorded on the run, which can be rerun, as a partition's is
         logger.exception("Report run %s failed loading its data", run_id)
         return report_run_fail(run_id=run_id, error=describe_error(exc, "loading the data"))
