@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .base import ensure_columns, require_columns
@@ -179,14 +180,17 @@ def sf_eligibility(
     )
     families["eligible"] = needs_ok & household_ok
     families["attached_on"] = families["needs_met_on"].where(families["eligible"])
-    reasons = pd.Series("", index=families.index)
-    reasons = _add_reason(
-        reasons,
-        ~needs_ok,
-        f"fewer than {rules.min_needs} needs from {rules.min_headline_outcomes} headline outcomes",
+    families["reasons"] = _reasons(
+        [
+            (
+                ~needs_ok,
+                f"fewer than {rules.min_needs} needs from {rules.min_headline_outcomes} "
+                "headline outcomes",
+            ),
+            (~household_ok, "no dependent child or expectant parent"),
+        ],
+        families.index,
     )
-    reasons = _add_reason(reasons, ~household_ok, "no dependent child or expectant parent")
-    families["reasons"] = reasons
     return families
 
 
@@ -220,9 +224,19 @@ def _household(families: pd.DataFrame, memberships: pd.DataFrame, rules: RuleSet
     )
 
 
-def _add_reason(reasons: pd.Series, failed: pd.Series, text: str) -> pd.Series:
-    joined = reasons.where(reasons == "", reasons + "; ") + text
-    return joined.where(failed.to_numpy(), reasons)
+def _reasons(failures: Sequence[tuple[pd.Series, str]], index: pd.Index) -> pd.Series:
+    """Each row's failed checks as one text ("a; b"), in the order given. The text is joined
+    once per distinct combination of failures (a few dozen), not on each of a council's
+    hundreds of thousands of families."""
+    combination = np.zeros(len(index), dtype="int64")
+    for bit, (failed, _) in enumerate(failures):
+        combination |= failed.to_numpy(dtype=bool).astype("int64") << bit
+    codes, combinations = pd.factorize(combination)
+    texts = [
+        "; ".join(text for bit, (_, text) in enumerate(failures) if found >> bit & 1)
+        for found in combinations
+    ]
+    return pd.Series(np.array(texts, dtype=object)[codes], index=index)
 
 
 def sf_claimability(
@@ -335,17 +349,17 @@ def sf_claimability(
         "all_needs_met": (rules.require_all_needs_met, "not every need recorded as met"),
     }
     passed = closed_ok & result["sustained"]
-    reasons = pd.Series("", index=result.index)
-    reasons = _add_reason(reasons, ~closed_ok, "early help still open or not closed since attached")
+    failures = [(~closed_ok, "early help still open or not closed since attached")]
     for column, (required, text) in checks.items():
         if required:
             passed &= result[column]
             failed = ~result[column] & (closed_ok if column == "closed_needs_met" else True)
-            reasons = _add_reason(reasons, failed, text)
-    reasons = _add_reason(
-        reasons,
-        closed_ok & result["broken_by_type"].notna(),
-        "new early help or CSC referral within the sustain window",
+            failures.append((failed, text))
+    failures.append(
+        (
+            closed_ok & result["broken_by_type"].notna(),
+            "new early help or CSC referral within the sustain window",
+        )
     )
     result["outcome_claimable_on"] = (result["sustain_end"] + pd.Timedelta(days=1)).where(passed)
     outcome_on = result["outcome_claimable_on"]
@@ -362,12 +376,13 @@ def sf_claimability(
     result["employment_claimable_on"] = employment_on
     result["sustain_complete"] = result["claimable_on"] <= cutoff
     result["claimable"] = result["claimable_on"].notna() & result["sustain_complete"]
-    reasons = _add_reason(
-        reasons,
-        result["claimable_on"].notna() & ~result["sustain_complete"],
-        "sustain window not yet over",
+    failures.append(
+        (
+            result["claimable_on"].notna() & ~result["sustain_complete"],
+            "sustain window not yet over",
+        )
     )
-    result["reasons"] = reasons.where(~result["claimable"], "")
+    result["reasons"] = _reasons(failures, result.index).where(~result["claimable"], "")
     return result
 
 

@@ -78,6 +78,15 @@ class TestEligibility:
         assert (result.loc[2, "n_needs"], result.loc[2, "n_headline_outcomes"]) == (3, 2)
         assert result.loc[3, "reasons"] == "no dependent child or expectant parent"
         assert result.loc[2, "reasons"].startswith("fewer than 3 needs")
+        assert result.loc[1, "reasons"] == ""
+
+    def test_every_failed_check_is_a_reason_in_order(self):
+        # F8: two outcomes and adults only: both checks fail, needs first
+        needs = needs_for(8, ("EDUCATION", "HEALTH"))
+        result = eligibility(needs, [member(8, 81, born="1980-01-01")]).set_index("family_id")
+        assert result.loc[8, "reasons"] == (
+            "fewer than 3 needs from 3 headline outcomes; no dependent child or expectant parent"
+        )
 
     def test_dependent_child_age_on_the_day_of_attachment(self):
         needs = [*needs_for(1, THREE), *needs_for(2, THREE)]
