@@ -26,14 +26,24 @@ DEFAULT_MONTHS = 24
 YEARLY = ("RR2", "RR3")
 
 
+# Each reporting year's measures are split in two tasks of about equal cost (the caseload
+# alone costs as much as RR1-RR3), so that two workers finish a run together.
+MEASURE_GROUPS = (
+    ("RR1", "RR2", "RR3", "RR4", "RR5", "ESC", "O1"),
+    ("T1", "T2", "T3", "O2", "O3", "O4", "C1", "F1"),
+)
+
+
 @dataclass(frozen=True)
 class Partition:
-    """One task's share of a run: the measures over some periods, or the PbR scan."""
+    """One task's share of a run: some measures (all if none are named) over some periods,
+    or the PbR scan."""
 
     key: str
     kind: str  # "periods" or "pbr"
     months: tuple[Period, ...] = ()
     years: tuple[Period, ...] = ()
+    measures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,12 +51,16 @@ class Partition:
             "kind": self.kind,
             "months": [p.to_dict() for p in self.months],
             "years": [p.to_dict() for p in self.years],
+            "measures": list(self.measures),
         }
 
-    def weight(self) -> int:
-        """Roughly how long the partition takes, in months of measures (the PbR scan costs
-        about a year's), to hand out the largest first."""
-        return 12 if self.kind == "pbr" else len(self.months) + len(self.years)
+    def weight(self) -> float:
+        """Roughly how long the partition takes, in months of every measure (the PbR scan
+        costs about a year's), to hand out the largest first."""
+        if self.kind == "pbr":
+            return 12
+        share = len(self.measures) / len(MEASURES) if self.measures else 1
+        return (len(self.months) + len(self.years)) * share
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Partition:
@@ -60,12 +74,19 @@ class Partition:
                 for item in items
             )
 
-        return cls(data["key"], data["kind"], periods(data["months"]), periods(data["years"]))
+        return cls(
+            data["key"],
+            data["kind"],
+            periods(data["months"]),
+            periods(data["years"]),
+            tuple(data.get("measures", ())),
+        )
 
 
 def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Partition]:
     """The monthly series ending with the cut-off's month, split by reporting year (each part
-    also computing the yearly cohort tables of its year), then the PbR scan."""
+    also computing the yearly cohort tables of its year) and by group of measures, then the
+    PbR scan."""
     first = shift_month(cutoff.replace(day=1), -(month_count - 1))
     series = months(first, cutoff)
     by_year: dict[int, list[Period]] = {}
@@ -73,8 +94,15 @@ def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Parti
         start_year = period.start.year if period.start.month >= 4 else period.start.year - 1
         by_year.setdefault(start_year, []).append(period)
     parts = [
-        Partition(reporting_year(year).label, "periods", tuple(items), (reporting_year(year),))
+        Partition(
+            f"{reporting_year(year).label} {group[0]}-{group[-1]}",
+            "periods",
+            tuple(items),
+            (reporting_year(year),),
+            group,
+        )
         for year, items in sorted(by_year.items())
+        for group in MEASURE_GROUPS
     ]
     return [*parts, Partition("pbr", "pbr")]
 
@@ -421,9 +449,9 @@ def _month_runs(frame: pd.DataFrame) -> pd.DataFrame:
 def compute_periods(
     data: ReportingData, partition: Partition, measures: Sequence[str] | None = None
 ) -> Iterator[tuple[MeasureResult, list[Period]]]:
-    """Every measure over the partition's months (the yearly ones over its years too), one
-    at a time, so a caller can store each before the next is computed."""
-    for code in measures or MEASURES:
+    """The partition's measures (or ``measures``) over its months (the yearly ones over its
+    years too), one at a time, so a caller can store each before the next is computed."""
+    for code in measures or partition.measures or MEASURES:
         periods = list(partition.months)
         if code in YEARLY:
             periods += list(partition.years)

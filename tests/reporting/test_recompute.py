@@ -7,7 +7,14 @@ import pandas as pd
 
 from reporting.measures.base import MeasureResult
 from reporting.measures.dates import Period, months
-from reporting.recompute import _factor, member_rows
+from reporting.recompute import (
+    MEASURE_GROUPS,
+    MEASURES,
+    Partition,
+    _factor,
+    member_rows,
+    partitions,
+)
 
 JAN = Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31), "2025-01")
 FEB = Period(dt.date(2025, 2, 1), dt.date(2025, 2, 28), "2025-02")
@@ -131,3 +138,29 @@ def test_runs_stop_at_twelve_months_and_a_year_is_never_merged():
         np.datetime64("2025-04-30"),
         np.datetime64("2025-03-31"),
     ]
+
+
+def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
+    parts = partitions(dt.date(2026, 10, 31), month_count=24)
+    # Nov 2024 - Oct 2026: three reporting years, each in two groups, then the PbR scan
+    assert [p.key for p in parts] == [
+        "2024-25 RR1-O1",
+        "2024-25 T1-F1",
+        "2025-26 RR1-O1",
+        "2025-26 T1-F1",
+        "2026-27 RR1-O1",
+        "2026-27 T1-F1",
+        "pbr",
+    ]
+    # a year's two tasks share its months and its year, and between them every measure once
+    year = [p for p in parts if p.key.startswith("2025-26")]
+    assert all(len(p.months) == 12 and [y.label for y in p.years] == ["2025-26"] for p in year)
+    assert tuple(p.measures for p in year) == MEASURE_GROUPS
+    assert sorted(sum(MEASURE_GROUPS, ())) == sorted(MEASURES)
+    # a task's dictionary names its measures, and old ones (all measures) still read
+    assert Partition.from_dict(parts[0].to_dict()) == parts[0]
+    whole = {key: value for key, value in parts[0].to_dict().items() if key != "measures"}
+    assert Partition.from_dict(whole).measures == ()
+    # the largest first: the PbR scan, then the full year's groups (8 measures before 7)
+    largest = sorted(parts, key=Partition.weight, reverse=True)
+    assert [p.key for p in largest[:3]] == ["pbr", "2025-26 T1-F1", "2025-26 RR1-O1"]
