@@ -392,10 +392,12 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
         by_span = {f"{start}/{end}": pk for (start, end), pk in partitions.items()}
         values["partition_id"] = (values["period_start"] + "/" + values["period_end"]).map(by_span)
         if not values.empty:
+            # one measure with one set of parameters: sent once, not on every row
+            same = {c: values[c].iloc[0] for c in ("measure", "params_hash", "params")}
             upsert(
                 KpiValue,
-                values,
-                constants={"run_id": run.pk, "computed_at": now.isoformat()},
+                values.drop(columns=list(same)),
+                constants={**same, "run_id": run.pk, "computed_at": now.isoformat()},
                 conflict=[
                     "measure",
                     "params_hash",
