@@ -119,10 +119,9 @@ def _shared(data: ReportingData, name: str, make: Callable[[], pd.DataFrame]) ->
     """A frame derived from the loaded data that several measures and every partition need,
     worked out once per loaded data in each process. Not before a run's processes fork: the
     parent would work alone while a core idles, and each child takes under a second."""
-    shared = data.__dict__.setdefault("_shared", {})
-    if name not in shared:
-        shared[name] = make()
-    return shared[name]
+    if name not in data.derived:
+        data.derived[name] = make()
+    return data.derived[name]
 
 
 def _person_families(data: ReportingData) -> pd.DataFrame:

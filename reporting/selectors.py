@@ -13,7 +13,7 @@ import contextvars
 import io
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -470,6 +470,11 @@ class ReportingData:
     teams: pd.DataFrame
     localities: pd.DataFrame
     levels: pd.DataFrame
+    # Frames derived from these that several measures share, worked out once when first asked
+    # for (``reporting.recompute``): each person's family, the CSC referrals.
+    derived: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 READERS = 2

@@ -1,8 +1,9 @@
 """Celery tasks of reporting: thin wrappers over ``reporting.services``.
 
-A run fans out as a chord: one task per partition (a reporting year's months, or the PbR
-scan), so several workers share it, then one task that finishes the run. Partition tasks
-record their own failure on the run and never raise, so the finishing task always runs.
+A run fans out as a chord: one task per partition (a group of measures over a reporting
+year's months, or the PbR scan), so several workers share it, then one task that finishes
+the run. Partition tasks record their own failure on the run and never raise, so the
+finishing task always runs.
 With no broker (tasks run in process) the run is computed here, its data loaded once.
 """
 
