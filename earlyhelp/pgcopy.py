@@ -8,8 +8,9 @@ are therefore grouped by that shape — few groups in practice, since texts are 
 each group is one numpy structured array written with a single ``tobytes()``. Row order does
 not matter to a table.
 
-Types: ``int8`` (bigint), ``date`` (days since 2000-01-01), ``text`` (varchar, UTF-8),
-``jsonb`` (JSON text after a version byte) and ``uuid`` (16 bytes, from hex digits).
+Types: ``int8`` (bigint), ``date`` (days since 2000-01-01), ``timestamptz`` (microseconds
+since 2000-01-01 UTC), ``text`` (varchar, UTF-8), ``jsonb`` (JSON text after a version byte)
+and ``uuid`` (16 bytes, from hex digits).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pandas as pd
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
-_DTYPE = {"int8": ">i8", "date": ">i4", "uuid": "S16"}
+_DTYPE = {"int8": ">i8", "date": ">i4", "timestamptz": ">i8", "uuid": "S16"}
 _JSONB_VERSION = b"\x01"
 
 
@@ -41,6 +42,13 @@ class _Column:
             offset = (days - POSTGRES_EPOCH).astype("int64")
             self.values = np.where(self.null, 0, offset).astype("int32")
             self.width = np.where(self.null, -1, 4)
+        elif kind == "timestamptz":  # naive values are taken as UTC
+            stamps = pd.to_datetime(series, utc=True, format="ISO8601").dt.tz_convert(None)
+            micros = stamps.to_numpy(dtype="datetime64[us]") - POSTGRES_EPOCH.astype(
+                "datetime64[us]"
+            )
+            self.values = np.where(self.null, 0, micros.astype("int64"))
+            self.width = np.where(self.null, -1, 8)
         elif kind == "uuid":
             if self.null.any():
                 raise ValueError("A uuid column cannot hold NULL")

@@ -391,12 +391,24 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
         )
         by_span = {f"{start}/{end}": pk for (start, end), pk in partitions.items()}
         values["partition_id"] = (values["period_start"] + "/" + values["period_end"]).map(by_span)
-        if not values.empty:
+        # A partition that holds no values yet (its first run) takes its values straight in:
+        # the lock on the partitions keeps it so. Those of the others are upserted.
+        holding = set(
+            KpiValue.objects.filter(partition_id__in=partitions.values())
+            .order_by()
+            .values_list("partition_id", flat=True)
+            .distinct()
+        )
+        _delete_vanished_values(sorted(holding), values)
+        known = values["partition_id"].isin(holding).to_numpy()
+        for part, new in ((values[~known], True), (values[known], False)):
+            if part.empty:
+                continue
             # one measure with one set of parameters: sent once, not on every row
-            same = {c: values[c].iloc[0] for c in ("measure", "params_hash", "params")}
+            same = {c: part[c].iloc[0] for c in ("measure", "params_hash", "params")}
             upsert(
                 KpiValue,
-                values.drop(columns=list(same)),
+                part.drop(columns=list(same)),
                 constants={**same, "run_id": run.pk, "computed_at": now.isoformat()},
                 conflict=[
                     "measure",
@@ -419,8 +431,8 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                     "computed_at",
                 ],
                 not_compared=["run_id", "computed_at"],
+                new=new,
             )
-        _delete_vanished_values(list(partitions.values()), values)
         _replace_members(rows.measure, rows.digest, partitions, rows.members)
 
 
@@ -436,7 +448,9 @@ def _relaxed_commit() -> None:
 def _partitions(
     measure: str, digest: str, periods: Sequence[Period]
 ) -> dict[tuple[dt.date, dt.date], int]:
-    """The partition row of each period (created the first time), by (start, end)."""
+    """The partition row of each period (created the first time), by (start, end), locked until
+    the transaction ends: a second store of the same partitions (a redelivered task) waits,
+    then finds them stored."""
     KpiPartition.objects.bulk_create(
         [
             KpiPartition(
@@ -453,7 +467,11 @@ def _partitions(
     spans = Q(pk__in=[])
     for p in periods:
         spans |= Q(period_start=p.start, period_end=p.end)
-    found = KpiPartition.objects.filter(spans, measure=measure, params_hash=digest)
+    found = (
+        KpiPartition.objects.filter(spans, measure=measure, params_hash=digest)
+        .order_by("pk")
+        .select_for_update()
+    )
     return {(row.period_start, row.period_end): row.pk for row in found}
 
 
@@ -462,6 +480,8 @@ _VALUE_KEY = ["partition_id", "breakdown", "breakdown_value", "category"]
 
 def _delete_vanished_values(partitions: list[int], values: pd.DataFrame) -> None:
     """Values of these partitions that ``values`` no longer has (a team that has gone, say)."""
+    if not partitions:
+        return
     wanted = set(zip(*(values[column].tolist() for column in _VALUE_KEY), strict=True))
     stored = KpiValue.objects.filter(partition_id__in=partitions)
     gone = [pk for pk, *key in stored.values_list("pk", *_VALUE_KEY) if tuple(key) not in wanted]
@@ -687,6 +707,9 @@ CLAIM_KINDS = {
     "claimable_on": "date",
     "route": "text",
     "evidence": "jsonb",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "rejection_reason": "text",
 }
 
 
@@ -749,18 +772,25 @@ def _claims_store(rule_set: ClaimRuleSet, claimability: pd.DataFrame) -> None:
             family_id__in=list(moved["family_id"]),
             status__in=FamilyClaim.SCANNED,
         ).delete()
-    upsert(
-        FamilyClaim,
-        frame,
-        constants={
-            "created_at": now.isoformat(),
-            "updated_at": now.isoformat(),
-            "rejection_reason": "",
-        },
-        conflict=["family_id", "rule_set_id", "period_start"],
-        update=["status", "claimable_on", "route", "evidence", "period_label", "updated_at"],
-        kinds=CLAIM_KINDS,
-    )
+    # A family with no claim under the rule set gets a new row, copied straight in: the table
+    # lock keeps it new. The others' eligible or claimable claims are updated where they differ.
+    known = frame["family_id"].isin(existing["family_id"]).to_numpy()
+    for claims, new in ((frame[~known], True), (frame[known], False)):
+        if claims.empty:
+            continue
+        upsert(
+            FamilyClaim,
+            claims,
+            constants={
+                "created_at": now.isoformat(),
+                "updated_at": now.isoformat(),
+                "rejection_reason": "",
+            },
+            conflict=["family_id", "rule_set_id", "period_start"],
+            update=["status", "claimable_on", "route", "evidence", "period_label", "updated_at"],
+            kinds=CLAIM_KINDS,
+            new=new,
+        )
 
 
 # --- Supporting Families: the claim lifecycle ------------------------------------------------

@@ -7,6 +7,10 @@ upsert through one executemany. Callers pass columns already in database form (s
 integers, booleans; "" or NA for a missing value); this module knows nothing about the SSD
 format.
 
+Rows the caller knows to be new (it holds the lock that keeps them so) may be marked ``new``:
+on PostgreSQL they are then copied straight into the table, with no staging table and no
+conflict handling; a row that was not new after all fails the unique key, as any insert would.
+
 ``stage`` does the CPU work (rendering CSV) without touching the database, so a caller may
 run it on another thread while the database writes something else; ``write_staged`` then
 writes on the caller's connection. A caller whose columns are typed (integers, dates, JSON
@@ -44,6 +48,7 @@ class Staged:
     chunks: list[str] | list[bytes]
     rows: list[tuple[Any, ...]]
     not_compared: Sequence[str] = ("updated_at",)
+    new: bool = False
 
     @property
     def binary(self) -> bool:
@@ -60,6 +65,7 @@ def upsert(
     ordered: bool = False,
     not_compared: Sequence[str] = ("updated_at",),
     kinds: Mapping[str, str] | None = None,
+    new: bool = False,
 ) -> None:
     """Insert the frame's rows, or update the stored row with the same ``conflict`` columns.
 
@@ -71,6 +77,8 @@ def upsert(
     matters when one row must give up a partly unique value (an open episode being closed)
     before another takes it. ``kinds`` (every column's ``pgcopy`` kind) sends the rows in
     binary on PostgreSQL; a missing value is then NA, and text that is not null must be "".
+    With ``new`` no row is stored yet under its ``conflict`` key (see the module's notes); the
+    constants then need kinds too when ``kinds`` is given.
     """
     write_staged(
         stage(
@@ -83,6 +91,7 @@ def upsert(
             vendor=connection.vendor,
             not_compared=not_compared,
             kinds=kinds,
+            new=new,
         )
     )
 
@@ -98,8 +107,14 @@ def stage(
     vendor: str,
     not_compared: Sequence[str] = ("updated_at",),
     kinds: Mapping[str, str] | None = None,
+    new: bool = False,
 ) -> Staged:
     """Render the rows for ``vendor`` (see ``upsert``); no database access."""
+    if new and ordered:
+        raise ValueError("New rows are copied in any order")
+    if new and vendor == "postgresql":  # the constants travel as columns, straight to the table
+        frame = frame.assign(**constants)
+        constants = {}
     columns = [str(c) for c in frame.columns]
     chunks: list[str] | list[bytes] = []
     rows: list[tuple[Any, ...]] = []
@@ -135,7 +150,16 @@ def stage(
             values[column] = values[column].where(~missing, None)
         rows = list(values.itertuples(index=False, name=None))
     return Staged(
-        model, columns, constants, conflict, update, ordered, chunks, rows, tuple(not_compared)
+        model,
+        columns,
+        constants,
+        conflict,
+        update,
+        ordered,
+        chunks,
+        rows,
+        tuple(not_compared),
+        new and vendor == "postgresql",
     )
 
 
@@ -181,12 +205,19 @@ def _write_postgresql(staged: Staged) -> None:
     compared = _compared(staged)
     not_null = [c for c in staged.columns if c in _not_null_text_columns(model)]
     force = f", FORCE_NOT_NULL ({', '.join(_q(c) for c in not_null)})" if not_null else ""
+    form = "binary" if staged.binary else f"csv{force}"
     with connection.cursor() as cursor:
+        if staged.new:
+            for chunk in staged.chunks:
+                cursor.copy_expert(
+                    f"COPY {table} ({staged_columns}) FROM STDIN WITH (FORMAT {form})",
+                    io.BytesIO(chunk) if isinstance(chunk, bytes) else io.StringIO(chunk),
+                )
+            return
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "  # noqa: S608 - names are ours
             f"SELECT {staged_columns}, 0::integer AS {_ORDER} FROM {table} WITH NO DATA"
         )
-        form = "binary" if staged.binary else f"csv{force}"
         for chunk in staged.chunks:
             stream = io.BytesIO(chunk) if isinstance(chunk, bytes) else io.StringIO(chunk)
             cursor.copy_expert(f"COPY {_STAGE} ({copied}) FROM STDIN WITH (FORMAT {form})", stream)

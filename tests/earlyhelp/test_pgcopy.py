@@ -77,3 +77,29 @@ def test_a_missing_uuid_is_refused():
     frame = pd.DataFrame({"key": [uuid.uuid4().hex, None]})
     with pytest.raises(ValueError, match="uuid column cannot hold NULL"):
         pgcopy.encode(frame, [("key", "uuid")])
+
+
+def test_timestamps_come_back_as_the_same_instants():
+    london = dt.timezone(dt.timedelta(hours=1))
+    stamps = [
+        dt.datetime(2026, 7, 1, 9, 30, 15, 123456, tzinfo=london),
+        dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        None,
+    ]
+    # as ISO text with an offset, as callers pass ``now.isoformat()``
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "at": ["2026-07-01T09:30:15.123456+01:00", "1999-12-31T23:59:59+00:00", None],
+        }
+    )
+    kinds = [("id", "int8"), ("at", "timestamptz")]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, at timestamptz)")
+        cursor.copy_expert(
+            "COPY copied (id, at) FROM STDIN WITH (FORMAT binary)",
+            io.BytesIO(pgcopy.encode(frame, kinds)),
+        )
+        cursor.execute("SELECT at FROM copied ORDER BY id")
+        rows = [at for (at,) in cursor.fetchall()]
+    assert rows == stamps
