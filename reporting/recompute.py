@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reporting import measures as m
-from reporting.measures.base import MeasureResult
+from reporting.measures.base import MeasureResult, factorize
 from reporting.measures.dates import Period, months, reporting_year, shift_month
 from reporting.models import MAX_SPAN_MONTHS
 from reporting.selectors import ReportingData
@@ -302,8 +302,10 @@ def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
             codes = np.where(codes < 0, len(labels), codes)
             labels.append("nan")
         return codes, labels
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
-    return np.asarray(codes, dtype="int64"), [str(label) for label in uniques]
+    codes, uniques = factorize(
+        values if values.dtype == object else values.astype(object), na_sentinel=False
+    )
+    return codes, [str(label) for label in uniques]
 
 
 def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFrame:

@@ -171,15 +171,41 @@ def member_rows(
     return frame.assign(category=category, in_numerator=in_numerator, in_denominator=in_denominator)
 
 
+def factorize(values: pd.Series, *, na_sentinel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` (codes, and the labels in order of first appearance), hashing a text
+    column only where its value changes. A drill-down frame is parts of one category each, so
+    its millions of ``category`` and ``record_type`` cells are a few long runs, and hashing
+    every cell cost seconds a run."""
+    if values.dtype != object:
+        codes, found = pd.factorize(values, use_na_sentinel=na_sentinel)
+        return np.asarray(codes, dtype="int64"), np.asarray(found, dtype=object)
+    array = values.to_numpy()
+    heads = None
+    changes: np.ndarray | None = None
+    if len(array) > 1:
+        try:
+            changes = np.flatnonzero(array[1:] != array[:-1]) + 1
+        except (TypeError, ValueError):  # pd.NA has no truth value: hash every cell
+            changes = None
+        if changes is not None and len(changes) < len(array) // 8:
+            heads = np.concatenate([[0], changes])
+    if heads is None:
+        raw, uniques = pd.factorize(array, use_na_sentinel=na_sentinel)
+        return np.asarray(raw, dtype="int64"), np.asarray(uniques, dtype=object)
+    head_codes, labels = pd.factorize(array[heads], use_na_sentinel=na_sentinel)
+    lengths = np.diff(np.append(heads, len(array)))
+    return np.repeat(np.asarray(head_codes, dtype="int64"), lengths), np.asarray(
+        labels, dtype=object
+    )
+
+
 def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of a column and the labels they stand for (a missing value is None)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy().astype("int64")
         labels = np.asarray(series.cat.categories, dtype=object)
     else:
-        raw, uniques = pd.factorize(series, use_na_sentinel=True)
-        codes = np.asarray(raw, dtype="int64")
-        labels = np.asarray(uniques, dtype=object)
+        codes, labels = factorize(series)
     if (codes < 0).any():
         codes = np.where(codes < 0, len(labels), codes)
         labels = np.append(labels, np.array([None], dtype=object))

@@ -189,12 +189,14 @@ def o3_need_levels(
         present = pd.concat([needs["level_at_assessment"], needs["level_at_closure"]]).dropna()
         codes = sorted(present.unique())
     base = as_records(closed, "assessment_id", "assessment")
+    # Only the needs of these assessments: every level's test reads them again.
+    needs = needs[needs["assessment_id"].isin(base["record_id"])]
     categories = []
     parts = []
     for stage in ("at_assessment", "at_closure"):
-        pairs = needs[["assessment_id", f"level_{stage}"]].dropna().drop_duplicates()
+        levels_of = needs[f"level_{stage}"]
         for code in codes:
-            having = pairs.loc[pairs[f"level_{stage}"] == code, "assessment_id"]
+            having = needs.loc[levels_of.eq(code).to_numpy(dtype=bool), "assessment_id"]
             name = f"{code}:{stage}"
             categories.append(Category(name))
             parts.append(

@@ -8,7 +8,7 @@ from reporting.measures import (
     rr1_csc_referral_after_closure,
     rr2_reopened_after_closure,
 )
-from reporting.measures.base import Category, MeasureParams, summarise
+from reporting.measures.base import Category, MeasureParams, factorize, summarise
 from reporting.measures.dates import Period, month
 from tests.reporting import csc, cscs, d, episode, episodes, line, numbers
 
@@ -132,3 +132,23 @@ def test_measures_are_pure_pandas():
             else:
                 continue
             assert not any(name.split(".")[0] in {"django", "cases", "earlyhelp"} for name in names)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["rate"] * 50 + ["excluded"] * 30 + ["rate"] * 20,  # long runs, a label seen again
+        ["a"] * 40 + [None] * 40 + [float("nan")] * 40 + ["a"] * 40,  # long runs of missing
+        ["episode", None, None, "csc_involvement", float("nan"), "episode"],  # short runs
+        [f"team {n % 7}" for n in range(100)],  # no runs at all
+        ["x", pd.NA, pd.NA, "y"],  # no truth value between cells
+        [],
+    ],
+)
+@pytest.mark.parametrize("na_sentinel", [True, False])
+def test_factorize_gives_what_pandas_gives(cells, na_sentinel):
+    values = pd.Series(cells, dtype=object)
+    codes, labels = factorize(values, na_sentinel=na_sentinel)
+    expected_codes, expected_labels = pd.factorize(values.to_numpy(), use_na_sentinel=na_sentinel)
+    assert codes.tolist() == list(expected_codes)
+    assert [str(x) for x in labels] == [str(x) for x in expected_labels]
