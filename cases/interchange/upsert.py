@@ -8,8 +8,9 @@ integers, booleans; "" or NA for a missing value); this module knows nothing abo
 format.
 
 Rows the caller knows to be new (it holds the lock that keeps them so) may be marked ``new``:
-on PostgreSQL they are then copied straight into the table, with no staging table and no
-conflict handling; a row that was not new after all fails the unique key, as any insert would.
+they are then inserted with no conflict handling (on PostgreSQL, copied straight into the
+table, with no staging table); a row that was not new after all fails the unique key with an
+``IntegrityError``, as any insert would.
 
 ``stage`` does the CPU work (rendering CSV) without touching the database, so a caller may
 run it on another thread while the database writes something else; ``write_staged`` then
@@ -159,7 +160,7 @@ def stage(
         chunks,
         rows,
         tuple(not_compared),
-        new and vendor == "postgresql",
+        new,
     )
 
 
@@ -209,10 +210,11 @@ def _write_postgresql(staged: Staged) -> None:
     with connection.cursor() as cursor:
         if staged.new:
             for chunk in staged.chunks:
-                cursor.copy_expert(
-                    f"COPY {table} ({staged_columns}) FROM STDIN WITH (FORMAT {form})",
-                    io.BytesIO(chunk) if isinstance(chunk, bytes) else io.StringIO(chunk),
-                )
+                with connection.wrap_database_errors:  # a duplicate is an IntegrityError
+                    cursor.copy_expert(
+                        f"COPY {table} ({staged_columns}) FROM STDIN WITH (FORMAT {form})",
+                        io.BytesIO(chunk) if isinstance(chunk, bytes) else io.StringIO(chunk),
+                    )
             return
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "  # noqa: S608 - names are ours
@@ -241,9 +243,12 @@ def _write_executemany(staged: Staged) -> None:
     changed = " OR ".join(f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged))
     sql = (
         f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names are ours
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(_q(c) for c in staged.conflict)}) "
-        f"DO UPDATE SET {_set_clause(staged.update)} WHERE {changed}"
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
+    if not staged.new:
+        sql += (
+            f" ON CONFLICT ({', '.join(_q(c) for c in staged.conflict)}) "
+            f"DO UPDATE SET {_set_clause(staged.update)} WHERE {changed}"
+        )
     with connection.cursor() as cursor:
         cursor.executemany(sql, staged.rows)
