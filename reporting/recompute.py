@@ -302,9 +302,7 @@ def _factor(values: pd.Series) -> tuple[np.ndarray, list[str]]:
             codes = np.where(codes < 0, len(labels), codes)
             labels.append("nan")
         return codes, labels
-    codes, uniques = factorize(
-        values if values.dtype == object else values.astype(object), na_sentinel=False
-    )
+    codes, uniques = factorize(values, na_sentinel=False)
     return codes, [str(label) for label in uniques]
 
 
@@ -359,15 +357,33 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
             return pd.Series(pd.NA, index=head.index, dtype="object")
         return head[name]
 
+    def ids(name: str) -> pd.Series:
+        if name not in head.columns:  # all missing
+            empty = pd.arrays.IntegerArray(np.zeros(len(head), "int64"), np.ones(len(head), bool))
+            return pd.Series(empty, index=head.index)
+        return head[name].astype("Int64")
+
     def text(name: str | None) -> pd.Series:
-        values = column(name)
-        if not isinstance(values.dtype, pd.CategoricalDtype):
-            values = values.astype("object").where(values.notna(), None).astype("category")
-        categories = [str(c)[:100] for c in values.cat.categories]
-        values = values.cat.rename_categories(categories) if categories else values
-        if "" not in values.cat.categories:
-            values = values.cat.add_categories("")
-        return values.fillna("")
+        """As categories (codes and at most 100 characters of each label); missing is ""."""
+        if name is None or name not in head.columns:  # "" throughout
+            codes = np.zeros(len(head), dtype="int64")
+            return pd.Series(
+                pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype([""])), index=head.index
+            )
+        values = head[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy().astype("int64")
+            labels = [str(label)[:100] for label in values.cat.categories]
+        else:
+            found, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+            codes = np.asarray(found, dtype="int64")
+            labels = [str(label)[:100] for label in uniques]
+        if "" not in labels:
+            labels.append("")
+        codes = np.where(codes < 0, labels.index(""), codes)
+        return pd.Series(
+            pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(labels)), index=head.index
+        )
 
     def dates(name: str | None) -> pd.Series:
         values = column(name)
@@ -381,8 +397,8 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
             "period_end": ends[head_periods],
             "record_type": types[type_codes[first]],
             "record_id": record_ids[first],
-            "family_id": column("family_id").astype("Int64"),
-            "child_id": column("child_id").astype("Int64"),
+            "family_id": ids("family_id"),
+            "child_id": ids("child_id"),
             "numerator_mask": numerator,
             "denominator_mask": denominator,
         }
@@ -391,7 +407,7 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
         frame[target] = text(source)
     frame["record_on"] = dates(RECORD_ON.get(result.measure))
     frame["related_type"] = text("related_type")
-    frame["related_id"] = column("related_id").astype("Int64")
+    frame["related_id"] = ids("related_id")
     frame["related_on"] = dates("related_on")
     frame["note"] = text(NOTE.get(result.measure))
     frame["span_end"] = frame["period_end"]

@@ -176,10 +176,10 @@ def factorize(values: pd.Series, *, na_sentinel: bool = True) -> tuple[np.ndarra
     column only where its value changes. A drill-down frame is parts of one category each, so
     its millions of ``category`` and ``record_type`` cells are a few long runs, and hashing
     every cell cost seconds a run."""
-    if values.dtype != object:
+    if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
         codes, found = pd.factorize(values, use_na_sentinel=na_sentinel)
         return np.asarray(codes, dtype="int64"), np.asarray(found, dtype=object)
-    array = values.to_numpy()
+    array = values.to_numpy(dtype=object)
     heads = None
     changes: np.ndarray | None = None
     if len(array) > 1:
