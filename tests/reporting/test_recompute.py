@@ -8,6 +8,7 @@ import pandas as pd
 from reporting.measures.base import MeasureResult
 from reporting.measures.dates import Period, months
 from reporting.recompute import (
+    COSTS,
     MEASURE_GROUPS,
     MEASURES,
     Partition,
@@ -144,11 +145,11 @@ def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
     parts = partitions(dt.date(2026, 10, 31), month_count=24)
     # Nov 2024 - Oct 2026: three reporting years, each in two groups, then the PbR scan
     assert [p.key for p in parts] == [
-        "2024-25 RR1-O1",
+        "2024-25 RR1-ESC",
         "2024-25 T1-F1",
-        "2025-26 RR1-O1",
+        "2025-26 RR1-ESC",
         "2025-26 T1-F1",
-        "2026-27 RR1-O1",
+        "2026-27 RR1-ESC",
         "2026-27 T1-F1",
         "pbr",
     ]
@@ -156,11 +157,23 @@ def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
     year = [p for p in parts if p.key.startswith("2025-26")]
     assert all(len(p.months) == 12 and [y.label for y in p.years] == ["2025-26"] for p in year)
     assert tuple(p.measures for p in year) == MEASURE_GROUPS
-    assert sorted(sum(MEASURE_GROUPS, ())) == sorted(MEASURES)
+    assert sorted(sum(MEASURE_GROUPS, ())) == sorted(MEASURES) == sorted(COSTS)
     # a task's dictionary names its measures, and old ones (all measures) still read
     assert Partition.from_dict(parts[0].to_dict()) == parts[0]
     whole = {key: value for key, value in parts[0].to_dict().items() if key != "measures"}
     assert Partition.from_dict(whole).measures == ()
-    # the largest first: the PbR scan, then the full year's groups (8 measures before 7)
+    # the largest first: the PbR scan, then the full year's groups, the costlier (with the
+    # caseload) first; then the longer part-year (7 months) before the shorter (5)
     largest = sorted(parts, key=Partition.weight, reverse=True)
-    assert [p.key for p in largest[:3]] == ["pbr", "2025-26 T1-F1", "2025-26 RR1-O1"]
+    assert [p.key for p in largest] == [
+        "pbr",
+        "2025-26 T1-F1",
+        "2025-26 RR1-ESC",
+        "2026-27 T1-F1",
+        "2026-27 RR1-ESC",
+        "2024-25 T1-F1",
+        "2024-25 RR1-ESC",
+    ]
+    # weighed by what their measures cost, both groups of a year come within a fifth
+    ratio = year[1].weight() / year[0].weight()
+    assert 1 < ratio < 1.2

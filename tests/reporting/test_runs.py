@@ -163,7 +163,7 @@ def test_a_failed_partition_fails_the_run_without_personal_data_then_a_rerun_suc
     monkeypatch.setitem(recompute.MEASURES, "RR1", broken)
     failed = run_now(officer, django_capture_on_commit_callbacks)
     assert failed.status == ReportRun.Status.FAILED
-    assert failed.error.startswith("ValueError in partition 2026-27 RR1-O1 at ")
+    assert failed.error.startswith("ValueError in partition 2026-27 RR1-ESC at ")
     assert name not in failed.error
     assert failed.finished_at is not None
 
