@@ -434,7 +434,7 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                 not_compared=["run_id", "computed_at"],
                 new=new,
             )
-        _replace_members(rows.measure, rows.digest, partitions, rows.members)
+        _replace_members(rows.measure, rows.digest, partitions, rows.members, fresh=not holding)
 
 
 def _relaxed_commit() -> None:
@@ -555,8 +555,14 @@ def _replace_members(
     digest: str,
     partitions: dict[tuple[dt.date, dt.date], int],
     members: pd.DataFrame,
+    *,
+    fresh: bool = False,
 ) -> None:
-    _clear_members(measure, digest, partitions)
+    """The drill-down of ``partitions``. ``fresh`` partitions hold nothing yet (no values, so
+    no rows: both are written in one transaction), and no earlier month's rows reach them
+    (a run's rows reach no further than its last month, which then had its partition)."""
+    if not fresh:
+        _clear_members(measure, digest, partitions)
     if members.empty:
         return
     keys = pd.DataFrame(
