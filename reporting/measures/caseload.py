@@ -60,7 +60,8 @@ def c1_caseload(
     children per practitioner (one decimal, not a percentage); extra columns ``target``,
     ``max_caseload`` and ``practitioners_over_target`` (caseload above the target). Breakdown
     ``lead_practitioner`` gives each practitioner's own caseload. Line "unallocated_children":
-    children with an open episode that has no lead practitioner.
+    children with an open episode that has no lead practitioner (so it has no
+    ``lead_practitioner`` breakdown).
 
     Team and locality are the episode's team and the team's locality (``team_locality``),
     falling back to ``locality`` when the episode has no team.
@@ -119,6 +120,14 @@ def c1_caseload(
         ignore_index=True,
     )
     results = full_grid(counts, periods=periods, categories=C1_CATEGORIES)
+    # Unallocated children have no lead practitioner to be broken down by: each practitioner's
+    # line would read 0 (half of a large council's C1 values).
+    results = results[
+        ~(
+            (results["breakdown"] == "lead_practitioner")
+            & (results["category"] == "unallocated_children")
+        )
+    ].reset_index(drop=True)
     is_caseload = results["category"] == "caseload"
     results["numerator"] = results["numerator"].fillna(0).astype("Int64")
     results["denominator"] = results["denominator"].fillna(0).astype("Int64").where(is_caseload)
@@ -244,7 +253,9 @@ def _unallocated(unallocated: pd.DataFrame, params: C1Params) -> pd.DataFrame:
     children = pd.factorize(unallocated["child_id"])[0].astype("int64")
     width = int(children.max()) + 1 if len(children) else 1
     parts = []
-    for groups, inverse in groups_of(unallocated, params.breakdowns):
+    # not by lead practitioner: they have none (no "unknown" practitioner with a caseload of 0)
+    breakdowns = [b for b in params.breakdowns if b != "lead_practitioner"]
+    for groups, inverse in groups_of(unallocated, breakdowns):
         pairs = distinct(inverse.astype("int64") * width + children)
         parts.append(groups.assign(numerator=np.bincount(pairs // width, minlength=len(groups))))
     return pd.concat(parts, ignore_index=True)

@@ -185,6 +185,10 @@ class TestC1:
             3.0,
         )
         assert numbers(line(r, "caseload", breakdown="lead_practitioner", value="ext:W9"))[0] == 1
+        # the unallocated child has no practitioner: no practitioner has an unallocated line
+        by_practitioner = r[r["breakdown"] == "lead_practitioner"]
+        assert set(by_practitioner["category"]) == {"caseload"}
+        assert set(by_practitioner["breakdown_value"]) == {"user:1", "user:2", "ext:W9"}
         assert member_ids(result.members, "caseload") == {1, 2, 3, 4, 5, 7}
 
     def test_each_team_has_its_own_target(self):
