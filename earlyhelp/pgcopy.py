@@ -8,14 +8,18 @@ are therefore grouped by that shape — few groups in practice, since texts are 
 each group is one numpy structured array written with a single ``tobytes()``. Row order does
 not matter to a table.
 
-Types: ``int8`` (bigint), ``date`` (days since 2000-01-01), ``timestamptz`` (microseconds
-since 2000-01-01 UTC), ``text`` (varchar, UTF-8), ``jsonb`` (JSON text after a version byte)
-and ``uuid`` (16 bytes, from hex digits).
+Types: ``int8`` (bigint), ``int2`` (smallint), ``date`` (days since 2000-01-01),
+``timestamptz`` (microseconds since 2000-01-01 UTC), ``numeric`` (base-10000 digits, from
+decimals or floats as printed), ``text`` (varchar, UTF-8), ``jsonb`` (JSON text after a
+version byte) and ``uuid`` (16 bytes, from hex digits). Texts, JSON and numerics are encoded
+once per distinct value.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -24,7 +28,7 @@ import pandas as pd
 HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
-_DTYPE = {"int8": ">i8", "date": ">i4", "timestamptz": ">i8", "uuid": "S16"}
+_DTYPE = {"int8": ">i8", "int2": ">i2", "date": ">i4", "timestamptz": ">i8", "uuid": "S16"}
 _JSONB_VERSION = b"\x01"
 
 
@@ -34,9 +38,9 @@ class _Column:
     def __init__(self, series: pd.Series, kind: str) -> None:
         self.kind = kind
         self.null = series.isna().to_numpy(dtype=bool)
-        if kind == "int8":
+        if kind in ("int8", "int2"):
             self.values = series.astype("Int64").fillna(0).to_numpy(dtype="int64")
-            self.width = np.where(self.null, -1, 8)
+            self.width = np.where(self.null, -1, 8 if kind == "int8" else 2)
         elif kind == "date":
             days = pd.to_datetime(series).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
             offset = (days - POSTGRES_EPOCH).astype("int64")
@@ -55,15 +59,18 @@ class _Column:
             digits = "".join(str(value).replace("-", "") for value in series)
             self.values = np.frombuffer(bytes.fromhex(digits), dtype="S16")
             self.width = np.full(len(series), 16)
-        elif kind in ("text", "jsonb"):
+        elif kind in ("text", "jsonb", "numeric"):
             if isinstance(series.dtype, pd.CategoricalDtype):  # codes are already there
                 codes = series.cat.codes.to_numpy().astype("int64")
                 labels = np.asarray(series.cat.categories, dtype=object)
             else:
                 raw, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
                 codes, labels = np.asarray(raw, dtype="int64"), np.asarray(uniques, dtype=object)
-            prefix = _JSONB_VERSION if kind == "jsonb" else b""
-            encoded = [prefix + str(label).encode() for label in labels]
+            if kind == "numeric":
+                encoded = [_numeric(label) for label in labels]
+            else:
+                prefix = _JSONB_VERSION if kind == "jsonb" else b""
+                encoded = [prefix + str(label).encode() for label in labels]
             longest = max((len(b) for b in encoded), default=1) or 1
             self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
             self.codes = np.where(codes < 0, 0, codes)
@@ -73,10 +80,46 @@ class _Column:
             raise ValueError(f"Unknown column kind {kind!r}")
 
     def fill(self, target: np.ndarray, name: str, rows: np.ndarray) -> None:
-        if self.kind in ("text", "jsonb"):
+        if self.kind in ("text", "jsonb", "numeric"):
             target[name] = self.labels[self.codes[rows]]
         else:
             target[name] = self.values[rows]
+
+
+def _numeric(value: Any) -> bytes:
+    """PostgreSQL's binary numeric: digit count, weight (of the first base-10000 digit),
+    sign, display scale, then the digits. ``value`` is read as it prints (a float's shortest
+    form: 12.3 is 12.3)."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(f"Not a finite number: {value!r}")
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    scale = max(-exponent, 0)
+    text = ("".join(map(str, digits)) + "0" * max(exponent, 0)).rjust(scale + 1, "0")
+    whole, fraction = (
+        (text[: len(text) - scale], text[len(text) - scale :]) if scale else (text, "")
+    )
+    whole = whole.lstrip("0")
+    whole = whole.zfill(-(-len(whole) // 4) * 4)
+    fraction = fraction.ljust(-(-len(fraction) // 4) * 4, "0")
+    groups = [int(part[i : i + 4]) for part in (whole, fraction) for i in range(0, len(part), 4)]
+    weight = len(whole) // 4 - 1
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight = 0
+    return struct.pack(
+        f">hhHH{len(groups)}H",
+        len(groups),
+        weight,
+        0x4000 if sign and groups else 0,
+        scale,
+        *groups,
+    )
 
 
 def _shapes(widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

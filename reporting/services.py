@@ -432,9 +432,32 @@ def _store_rows(run: ReportRun, rows: _Rows) -> None:
                     "computed_at",
                 ],
                 not_compared=["run_id", "computed_at"],
+                kinds=VALUE_KINDS,
                 new=new,
             )
         _replace_members(rows.measure, rows.digest, partitions, rows.members, fresh=not holding)
+
+
+# Every column of a value, and its constants, as PostgreSQL receives them in binary.
+VALUE_KINDS = {
+    "measure": "text",
+    "params_hash": "text",
+    "params": "jsonb",
+    "period_label": "text",
+    "period_start": "date",
+    "period_end": "date",
+    "breakdown": "text",
+    "breakdown_value": "text",
+    "category": "text",
+    "category_bit": "int2",
+    "numerator": "int8",
+    "denominator": "int8",
+    "value": "numeric",
+    "extra": "jsonb",
+    "partition_id": "int8",
+    "run_id": "int8",
+    "computed_at": "timestamptz",
+}
 
 
 def _relaxed_commit() -> None:

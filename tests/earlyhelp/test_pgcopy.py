@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 import uuid
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -103,3 +104,27 @@ def test_timestamps_come_back_as_the_same_instants():
         cursor.execute("SELECT at FROM copied ORDER BY id")
         rows = [at for (at,) in cursor.fetchall()]
     assert rows == stamps
+
+
+def test_numbers_and_small_integers_come_back_as_written():
+    values = ["0", "0.5", "12.3", "100.0", "10000", "1234567.8", "-3.5", "0.05", "99999999.9"]
+    frame = pd.DataFrame(
+        {
+            "id": range(len(values) + 1),
+            "bit": [*range(len(values)), 62],
+            "amount": [*(float(v) for v in values), None],
+        }
+    )
+    kinds = [("id", "int8"), ("bit", "int2"), ("amount", "numeric")]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, bit smallint, amount numeric)")
+        cursor.copy_expert(
+            "COPY copied (id, bit, amount) FROM STDIN WITH (FORMAT binary)",
+            io.BytesIO(pgcopy.encode(frame, kinds)),
+        )
+        cursor.execute("SELECT bit, amount FROM copied ORDER BY id")
+        rows = cursor.fetchall()
+    assert rows == [
+        *((bit, Decimal(str(float(v)))) for bit, v in enumerate(values)),
+        (62, None),
+    ]
