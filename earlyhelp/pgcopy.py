@@ -122,13 +122,12 @@ def _numeric(value: Any) -> bytes:
     )
 
 
-def _shapes(widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's shape number and the distinct shapes (rows of field widths), by hashing one
-    integer key per row rather than sorting rows."""
-    key = np.zeros(len(widths), dtype="int64")
+def _shapes(widths: Sequence[np.ndarray]) -> np.ndarray:
+    """Each row's shape number (its fields' widths, one array per field), numbered in order of
+    first appearance, by hashing one integer key per row rather than sorting rows."""
+    key = np.zeros(len(widths[0]), dtype="int64")
     room = 1
-    for index in range(widths.shape[1]):
-        column = widths[:, index]
+    for column in widths:
         if column.min() == column.max():
             continue
         codes, uniques = pd.factorize(column)
@@ -138,9 +137,7 @@ def _shapes(widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = key * len(uniques) + codes
         room *= len(uniques)
     group, _ = pd.factorize(key)
-    group = np.asarray(group, dtype="int64")
-    first = np.unique(group, return_index=True)[1]
-    return group, widths[first]
+    return np.asarray(group, dtype="int64")
 
 
 def encode(frame: pd.DataFrame, kinds: Sequence[tuple[str, str]]) -> bytes:
@@ -148,10 +145,11 @@ def encode(frame: pd.DataFrame, kinds: Sequence[tuple[str, str]]) -> bytes:
     columns = [_Column(frame[name], kind) for name, kind in kinds]
     if len(frame) == 0:
         return HEADER + TRAILER
-    widths = np.stack([column.width for column in columns], axis=1)
-    group, shapes = _shapes(widths)
+    group = _shapes([column.width for column in columns])
     order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(len(shapes) + 1))
+    bounds = np.searchsorted(group[order], np.arange(int(group.max()) + 2))
+    first = order[bounds[:-1]]  # each shape's first row
+    shapes = np.stack([column.width[first] for column in columns], axis=1)
     chunks = [HEADER]
     count = np.int16(len(columns))
     for number, shape in enumerate(shapes):

@@ -274,6 +274,19 @@ def _json_plain(value: Any) -> Any:
     return value
 
 
+def _json_objects(frame: pd.DataFrame) -> np.ndarray:
+    """Each row as a JSON object of its cells that are not missing, in column order, as
+    ``json.dumps`` writes it. Built column by column, each distinct value encoded once: a
+    measure has tens of thousands of lines and few distinct extras."""
+    members = np.full(len(frame), "", dtype=object)
+    for name in frame.columns:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+        key = f", {json.dumps(name)}: "
+        texts = [key + json.dumps(_json_plain(value)) for value in uniques]
+        members = members + np.array([*texts, ""], dtype=object)[codes]  # -1: missing
+    return np.array(["{" + text[2:] + "}" for text in members], dtype=object)
+
+
 def value_rows(result: MeasureResult) -> pd.DataFrame:
     """``KpiValue`` columns from a result: extras (target, medians…) become the JSON column,
     each category gets its bit (its place in the measure's line order)."""
@@ -282,15 +295,7 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
     bits = {name: bit for bit, name in enumerate(pd.unique(results["category"]))}
     if len(bits) > 52:  # masks are summed in float64 (exact below 2**53)
         raise ValueError(f"{result.measure} has more lines than a member mask can hold")
-    extras = [c for c in results.columns if c not in _RESULT_FIXED]
-    if extras:
-        records = results[extras].astype(object).where(results[extras].notna(), None)
-        extra = [
-            json.dumps({k: _json_plain(v) for k, v in row.items() if v is not None})
-            for row in records.to_dict("records")
-        ]
-    else:
-        extra = ["{}"] * len(results)
+    extra = _json_objects(results[[c for c in results.columns if c not in _RESULT_FIXED]])
     return pd.DataFrame(
         {
             "measure": result.measure,

@@ -1,6 +1,7 @@
 """Turning a measure's members into drill-down rows: codes, bits and periods."""
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from reporting.recompute import (
     MEASURES,
     Partition,
     _factor,
+    _json_objects,
     member_rows,
     partitions,
 )
@@ -177,3 +179,23 @@ def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
     # weighed by what their measures cost, both groups of a year come within a fifth
     ratio = year[1].weight() / year[0].weight()
     assert 1 < ratio < 1.2
+
+
+def test_a_values_extras_are_a_json_object_of_what_it_has():
+    results = pd.DataFrame(
+        {
+            "target": pd.array([22, 22, None], dtype="Int64"),
+            "median_days": [40.5, float("nan"), 12.0],
+            "over": [np.True_, np.False_, None],
+            "team": ["North", None, "Zoë's"],
+        }
+    )
+    objects = _json_objects(results)
+    # in column order, as json.dumps writes them; a missing cell leaves its key out
+    assert list(objects) == [
+        '{"target": 22, "median_days": 40.5, "over": true, "team": "North"}',
+        '{"target": 22, "over": false}',
+        '{"median_days": 12.0, "team": "Zo\\u00eb\'s"}',
+    ]
+    assert [json.loads(text) for text in objects][2] == {"median_days": 12.0, "team": "Zoë's"}
+    assert list(_json_objects(results[[]])) == ["{}", "{}", "{}"]
