@@ -481,8 +481,15 @@ class FamilyClaim(models.Model):
     claimable_on = models.DateField(null=True, blank=True)
     route = models.CharField(max_length=16, choices=Route.choices, blank=True)
     evidence = models.JSONField(default=dict, blank=True, help_text="Snapshot of the checks")
+    # Indexed only where set (below): the scan writes claims by the hundred thousand, none in
+    # a batch yet.
     batch = models.ForeignKey(
-        ClaimBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+        ClaimBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        db_index=False,
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
@@ -495,7 +502,12 @@ class FamilyClaim(models.Model):
 
     class Meta:
         ordering = ["period_start", "family"]
-        indexes = [models.Index(fields=["rule_set", "status"])]
+        indexes = [
+            models.Index(fields=["rule_set", "status"]),
+            models.Index(
+                fields=["batch"], condition=Q(batch__isnull=False), name="family_claim_batch"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["family", "rule_set", "period_start"],
