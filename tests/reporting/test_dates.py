@@ -150,6 +150,28 @@ def test_to_dates_accepts_text_dates_and_aware_timestamps():
     assert dates.to_dates([dt.date(2024, 2, 29)]).iloc[0] == pd.Timestamp("2024-02-29")
 
 
+def test_to_dates_reads_text_of_either_dtype_row_by_row():
+    # text as the database sends it (pandas' str dtype or objects), dates repeated and missing,
+    # and aware timestamps read as their local day; the index is kept
+    for dtype in ("str", object):
+        text = pd.Series(
+            ["2024-01-31", None, "2024-02-29", "2024-01-31", "", None], index=[5, 4, 3, 2, 1, 0]
+        ).replace("", None)
+        result = dates.to_dates(text.astype(dtype))
+        assert list(result.index) == [5, 4, 3, 2, 1, 0]
+        assert [None if pd.isna(x) else x.date().isoformat() for x in result] == [
+            "2024-01-31",
+            None,
+            "2024-02-29",
+            "2024-01-31",
+            None,
+            None,
+        ]
+    aware = dates.to_dates(pd.Series(["2024-03-01T23:30:00+01:00", "2024-03-01T23:30:00+01:00"]))
+    assert list(aware) == [pd.Timestamp("2024-03-01")] * 2
+    assert str(dates.to_dates(pd.Series([], dtype=object)).dtype) == "datetime64[ns]"
+
+
 class TestRounding:
     def test_percentage_one_decimal_half_up(self):
         num = pd.Series([1, 49, 2, 1, 0, 3], dtype="Int64")
