@@ -37,9 +37,12 @@ def practitioner_key(episodes: pd.DataFrame) -> pd.Series:
     """Who leads an episode: ``user:<id>`` for a user, ``ext:<id>`` for a worker known only by
     the CSC system's id (imported), missing when nobody is allocated. Categorical."""
     users, user_ids = pd.factorize(episodes["lead_practitioner_id"], use_na_sentinel=True)
-    external = episodes["lead_worker_external_id"].astype("object")
-    external = external.where(external.notna() & (external != ""))
-    workers, worker_ids = pd.factorize(external, use_na_sentinel=True)
+    workers, found = pd.factorize(episodes["lead_worker_external_id"], use_na_sentinel=True)
+    # "" is nobody: its code becomes -1 and the codes after it close up
+    named = np.asarray(found, dtype=object) != ""
+    renumber = np.append(np.where(named, np.cumsum(named) - 1, -1), -1)  # [-1] stays -1
+    workers = renumber[workers]
+    worker_ids = np.asarray(found, dtype=object)[named]
     codes = np.where(users >= 0, users, np.where(workers >= 0, len(user_ids) + workers, -1))
     labels = [f"user:{int(user)}" for user in user_ids] + [f"ext:{w}" for w in worker_ids]
     dtype = pd.CategoricalDtype(labels)
@@ -80,8 +83,10 @@ def c1_caseload(
         lead_practitioner=practitioner_key(episodes), locality=locality.astype("category")
     )
     targets = _team_targets(teams, params.target)
+    team_codes, teams_seen = pd.factorize(episodes["team"], use_na_sentinel=True)
+    team_target = [targets.get(str(team), params.target) for team in teams_seen]
     episodes = episodes.assign(
-        caseload_target=episodes["team"].astype("object").map(targets).fillna(params.target)
+        caseload_target=np.array([*team_target, params.target], dtype="float64")[team_codes]
     )
     episodes = slim(
         episodes,
@@ -178,13 +183,11 @@ def _line_targets(
     on_worker = results["breakdown"] == "lead_practitioner"
     if on_worker.any():
         allocated = members[members["category"] == "caseload"]
-        lowest = (
-            allocated.assign(
-                period=allocated["period"].astype(str),
-                worker=allocated["lead_practitioner"].astype(str),
-            )
-            .groupby(["period", "worker"])["caseload_target"]
-            .min()
+        lowest = allocated.groupby(["period", "lead_practitioner"], observed=True)[
+            "caseload_target"
+        ].min()
+        lowest.index = pd.MultiIndex.from_arrays(
+            [lowest.index.get_level_values(level).astype(str) for level in (0, 1)]
         )
         keys = pd.MultiIndex.from_arrays(
             [
