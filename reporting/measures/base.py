@@ -220,7 +220,11 @@ def distinct(values: np.ndarray) -> np.ndarray:
 
 def _dense_rank(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct keys and each key's position among them (like ``np.unique`` with
-    ``return_inverse``, but hashing the rows and sorting only the distinct keys)."""
+    ``return_inverse``, but hashing the rows and sorting only the distinct keys). Keys from a
+    small range (periods × lines × breakdown values) are counted instead of hashed."""
+    if len(keys) and keys.min() >= 0 and keys.max() < 4 * len(keys) + 4096:
+        present = np.bincount(keys, minlength=int(keys.max()) + 1) > 0
+        return np.flatnonzero(present), (np.cumsum(present) - 1)[keys]
     codes, uniques = pd.factorize(keys)
     uniques = np.asarray(uniques)
     order = np.argsort(uniques, kind="stable")

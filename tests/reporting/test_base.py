@@ -1,5 +1,6 @@
 """The shared summariser: numbers always match their drill-down, in every breakdown."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -8,7 +9,13 @@ from reporting.measures import (
     rr1_csc_referral_after_closure,
     rr2_reopened_after_closure,
 )
-from reporting.measures.base import Category, MeasureParams, factorize, summarise
+from reporting.measures.base import (
+    Category,
+    MeasureParams,
+    _dense_rank,
+    factorize,
+    summarise,
+)
 from reporting.measures.dates import Period, month
 from tests.reporting import csc, cscs, d, episode, episodes, line, numbers
 
@@ -152,3 +159,19 @@ def test_factorize_gives_what_pandas_gives(cells, na_sentinel):
     expected_codes, expected_labels = pd.factorize(values.to_numpy(), use_na_sentinel=na_sentinel)
     assert codes.tolist() == list(expected_codes)
     assert [str(x) for x in labels] == [str(x) for x in expected_labels]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [7, 3, 3, 0, 7, 12],  # a small range: counted
+        [10**12, 5, 10**12, 5, 42],  # a wide range: hashed
+        [],
+    ],
+)
+def test_dense_rank_is_what_numpy_unique_gives(keys):
+    array = np.array(keys, dtype="int64")
+    distinct, inverse = _dense_rank(array)
+    expected, expected_inverse = np.unique(array, return_inverse=True)
+    assert distinct.tolist() == expected.tolist()
+    assert inverse.tolist() == expected_inverse.reshape(-1).tolist()
