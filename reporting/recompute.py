@@ -47,7 +47,8 @@ COSTS = {
     "F1": 0.2,
 }
 # Each reporting year's measures are split in two tasks of about equal cost (the caseload
-# alone costs as much as RR1 and RR2), so that two workers finish a run together.
+# alone costs nearly as much as RR1 and RR2 together), so that two workers finish a run
+# together.
 MEASURE_GROUPS = (
     ("RR1", "RR2", "RR3", "RR4", "RR5", "ESC"),
     ("T1", "T2", "T3", "O1", "O2", "O3", "O4", "C1", "F1"),
