@@ -10,6 +10,9 @@ A child has at most one CSC referral a day (a referral record wins over a same-d
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 import pandas as pd
 
 from .base import as_categories, ensure_columns, require_columns
@@ -123,23 +126,7 @@ def first_event_after(
     Returns ``anchors`` (same index and order) with ``{prefix}{column}`` for each named event
     column and ``{prefix}on`` for the event's date; NaN/NaT when there is none.
     """
-    renamed = events[["child_id", event_date, *columns]].rename(
-        columns={event_date: f"{prefix}on", **{c: f"{prefix}{c}" for c in columns}}
-    )
-    renamed = renamed.dropna(subset=[f"{prefix}on"]).sort_values(f"{prefix}on", kind="stable")
-    left = anchors.reset_index(names="_row").sort_values(anchor_date, kind="stable")
-    merged = pd.merge_asof(
-        left,
-        renamed,
-        left_on=anchor_date,
-        right_on=f"{prefix}on",
-        by="child_id",
-        direction="forward",
-        allow_exact_matches=False,
-    )
-    merged = merged.set_index("_row").loc[anchors.index]
-    merged.index = anchors.index
-    return merged
+    return _nearest_event(anchors, anchor_date, events, event_date, columns, prefix, "forward")
 
 
 def last_event_before(
@@ -151,21 +138,37 @@ def last_event_before(
     prefix: str,
 ) -> pd.DataFrame:
     """For each anchor row, the child's latest event strictly before ``anchor_date``."""
+    return _nearest_event(anchors, anchor_date, events, event_date, columns, prefix, "backward")
+
+
+def _nearest_event(
+    anchors: pd.DataFrame,
+    anchor_date: str,
+    events: pd.DataFrame,
+    event_date: str,
+    columns: list[str],
+    prefix: str,
+    direction: Literal["forward", "backward"],
+) -> pd.DataFrame:
     renamed = events[["child_id", event_date, *columns]].rename(
         columns={event_date: f"{prefix}on", **{c: f"{prefix}{c}" for c in columns}}
     )
     renamed = renamed.dropna(subset=[f"{prefix}on"]).sort_values(f"{prefix}on", kind="stable")
-    left = anchors.reset_index(names="_row").sort_values(anchor_date, kind="stable")
+    # merge_asof wants the anchors by date; its rows come back in that order, one per anchor,
+    # and are put back by position.
+    order = np.argsort(anchors[anchor_date].to_numpy(), kind="stable")
     merged = pd.merge_asof(
-        left,
+        anchors.iloc[order].reset_index(drop=True),
         renamed,
         left_on=anchor_date,
         right_on=f"{prefix}on",
         by="child_id",
-        direction="backward",
+        direction=direction,
         allow_exact_matches=False,
     )
-    merged = merged.set_index("_row").loc[anchors.index]
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    merged = merged.iloc[back]
     merged.index = anchors.index
     return merged
 
