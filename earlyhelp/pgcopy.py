@@ -71,10 +71,10 @@ class _Column:
             else:
                 prefix = _JSONB_VERSION if kind == "jsonb" else b""
                 encoded = [prefix + str(label).encode() for label in labels]
-            longest = max((len(b) for b in encoded), default=1) or 1
-            self.labels = np.array(encoded or [b""], dtype=f"S{longest}")
+            encoded = encoded or [b""]
+            lengths = np.fromiter(map(len, encoded), dtype="int64", count=len(encoded))
+            self.labels = np.array(encoded, dtype=f"S{max(int(lengths.max()), 1)}")
             self.codes = np.where(codes < 0, 0, codes)
-            lengths = np.array([len(b) for b in encoded] or [0], dtype="int64")
             self.width = np.where(self.null, -1, lengths[self.codes])
         else:
             raise ValueError(f"Unknown column kind {kind!r}")

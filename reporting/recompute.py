@@ -279,13 +279,15 @@ def _json_objects(frame: pd.DataFrame) -> np.ndarray:
     """Each row as a JSON object of its cells that are not missing, in column order, as
     ``json.dumps`` writes it. Built column by column, each distinct value encoded once: a
     measure has tens of thousands of lines and few distinct extras."""
-    members = np.full(len(frame), "", dtype=object)
+    columns = [np.full(len(frame), "", dtype=object)]
     for name in frame.columns:
         codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
         key = f", {json.dumps(name)}: "
         texts = [key + json.dumps(_json_plain(value)) for value in uniques]
-        members = members + np.array([*texts, ""], dtype=object)[codes]  # -1: missing
-    return np.array(["{" + text[2:] + "}" for text in members], dtype=object)
+        columns.append(np.array([*texts, ""], dtype=object)[codes])  # -1: missing
+    return np.array(
+        ["{" + "".join(cells)[2:] + "}" for cells in zip(*columns, strict=True)], dtype=object
+    )
 
 
 def value_rows(result: MeasureResult) -> pd.DataFrame:

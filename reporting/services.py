@@ -672,24 +672,28 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _json_cells(values: pd.Series) -> np.ndarray:
-    """Each cell of a column as JSON text (dates as ISO text, missing as null), encoded once
-    per distinct value: a check has two values, a date a few hundred."""
+def _json_cells(values: pd.Series, key: str) -> np.ndarray:
+    """Each cell of a column as ``"key": value`` JSON text (dates as ISO text, missing as
+    null), encoded once per distinct value: a check has two values, a date a few hundred."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [json.dumps(_json_value(value)) for value in uniques]
-    return np.array([*texts, "null"], dtype=object)[codes]  # code -1 (missing) is the last
+    texts = [f"{key}{json.dumps(_json_value(value))}" for value in uniques]
+    return np.array([*texts, f"{key}null"], dtype=object)[codes]  # -1 (missing) is the last
 
 
 def _evidence(found: pd.DataFrame) -> list[str]:
-    """Each family's checks as a JSON object, built column by column: a council has hundreds
-    of thousands of eligible families, and their checks take few distinct values."""
+    """Each family's checks as a JSON object, built column by column and joined once per row:
+    a council has hundreds of thousands of eligible families, and their checks take few
+    distinct values."""
     if found.empty:
         return []
-    objects = np.full(len(found), "{", dtype=object)
-    for number, key in enumerate(EVIDENCE_KEYS):
-        cells = _json_cells(found[key]) if key in found.columns else "null"
-        objects = objects + f"{', ' if number else ''}{json.dumps(key)}: " + cells
-    return list(objects + "}")
+    columns = []
+    for number, name in enumerate(EVIDENCE_KEYS):
+        key = f"{', ' if number else '{'}{json.dumps(name)}: "
+        if name in found.columns:
+            columns.append(_json_cells(found[name], key))
+        else:
+            columns.append(np.full(len(found), f"{key}null", dtype=object))
+    return ["".join(cells) + "}" for cells in zip(*columns, strict=True)]
 
 
 def pbr_scan(*, data: selectors.ReportingData, as_of: dt.date) -> str:
