@@ -132,6 +132,17 @@ def add_months(values: pd.Series, months: int | np.ndarray | pd.Series) -> pd.Se
     """
     days = _as_day_array(values)
     step = months.to_numpy() if isinstance(months, pd.Series) else months
+    index = values.index if isinstance(values, pd.Series) else None
+    if np.ndim(step) == 0 and len(days) > 4096:  # millions of rows, a few thousand days
+        codes, distinct = pd.factorize(days, use_na_sentinel=True)
+        shifted = _shift_months(np.asarray(distinct, dtype="datetime64[D]"), step)
+        result = np.append(shifted, np.datetime64("NaT", "D"))[codes]
+    else:
+        result = _shift_months(days, step)
+    return pd.Series(result, index=index).astype(DATE_DTYPE)
+
+
+def _shift_months(days: np.ndarray, step: int | np.ndarray) -> np.ndarray:
     month_starts = days.astype("datetime64[M]")
     day_offset = (days - month_starts.astype("datetime64[D]")).astype("int64")
     target = month_starts + np.asarray(step, dtype="int64").astype("timedelta64[M]")
@@ -141,9 +152,7 @@ def add_months(values: pd.Series, months: int | np.ndarray | pd.Series) -> pd.Se
     ).astype("int64")
     offset = np.minimum(day_offset, month_length - 1)
     result = target_start + np.where(np.isnat(days), 0, offset).astype("timedelta64[D]")
-    result = np.where(np.isnat(days), np.datetime64("NaT"), result)
-    index = values.index if isinstance(values, pd.Series) else None
-    return pd.Series(result, index=index).astype(DATE_DTYPE)
+    return np.where(np.isnat(days), np.datetime64("NaT"), result)
 
 
 def add_days(values: pd.Series, days: int) -> pd.Series:

@@ -191,3 +191,20 @@ def test_a_period_is_a_month_only_within_one_calendar_month():
     assert not dates.reporting_year(2024).is_month
     # January both ends, a year apart
     assert not dates.Period(dt.date(2024, 1, 1), dt.date(2025, 1, 31)).is_month
+
+
+def test_add_months_on_many_rows_shifts_each_distinct_day_alike():
+    # over 4,096 rows the distinct days are shifted once each; the answer is the same
+    days = pd.Series(
+        pd.to_datetime(["2023-08-31", "2024-01-31", None, "2024-02-29", "2023-12-15"] * 1000)
+    )
+    shifted = dates.add_months(days, 6)
+    assert [None if pd.isna(x) else x.date().isoformat() for x in shifted[:5]] == [
+        "2024-02-29",
+        "2024-07-31",
+        None,
+        "2024-08-29",
+        "2024-06-15",
+    ]
+    assert shifted.equals(dates.add_months(days, np.full(len(days), 6)))
+    assert list(shifted.index) == list(days.index)
