@@ -195,8 +195,8 @@ def test_a_period_is_a_month_only_within_one_calendar_month():
 
 def test_add_months_on_many_rows_shifts_each_distinct_day_alike():
     # over 4,096 rows the distinct days are shifted once each; the answer is the same
-    days = pd.Series(
-        pd.to_datetime(["2023-08-31", "2024-01-31", None, "2024-02-29", "2023-12-15"] * 1000)
+    days = pd.to_datetime(
+        pd.Series(["2023-08-31", "2024-01-31", None, "2024-02-29", "2023-12-15"] * 1000)
     )
     shifted = dates.add_months(days, 6)
     assert [None if pd.isna(x) else x.date().isoformat() for x in shifted[:5]] == [
