@@ -266,6 +266,8 @@ _RESULT_FIXED = {
 
 
 def _json_plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):  # a day
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, np.bool_ | bool):
         return bool(value)
     if isinstance(value, np.integer):
@@ -275,16 +277,19 @@ def _json_plain(value: Any) -> Any:
     return value
 
 
-def _json_objects(frame: pd.DataFrame) -> np.ndarray:
-    """Each row as a JSON object of its cells that are not missing, in column order, as
-    ``json.dumps`` writes it. Built column by column, each distinct value encoded once: a
-    measure has tens of thousands of lines and few distinct extras."""
+def json_objects(frame: pd.DataFrame, *, keep_missing: bool = False) -> np.ndarray:
+    """Each row as a JSON object of its cells, in column order, as ``json.dumps`` writes it;
+    a missing cell leaves its key out (``keep_missing``: is null); timestamps are days. Built
+    column by column, each distinct value encoded once, and joined once per row: a run has
+    tens of thousands of values and hundreds of thousands of claims, with few distinct cells.
+    """
     columns = [np.full(len(frame), "", dtype=object)]
     for name in frame.columns:
         codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
         key = f", {json.dumps(name)}: "
         texts = [key + json.dumps(_json_plain(value)) for value in uniques]
-        columns.append(np.array([*texts, ""], dtype=object)[codes])  # -1: missing
+        absent = f"{key}null" if keep_missing else ""
+        columns.append(np.array([*texts, absent], dtype=object)[codes])  # -1: missing
     return np.array(
         ["{" + "".join(cells)[2:] + "}" for cells in zip(*columns, strict=True)], dtype=object
     )
@@ -298,7 +303,7 @@ def value_rows(result: MeasureResult) -> pd.DataFrame:
     bits = {name: bit for bit, name in enumerate(pd.unique(results["category"]))}
     if len(bits) > 52:  # masks are summed in float64 (exact below 2**53)
         raise ValueError(f"{result.measure} has more lines than a member mask can hold")
-    extra = _json_objects(results[[c for c in results.columns if c not in _RESULT_FIXED]])
+    extra = json_objects(results[[c for c in results.columns if c not in _RESULT_FIXED]])
     return pd.DataFrame(
         {
             "measure": result.measure,

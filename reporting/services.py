@@ -14,7 +14,6 @@ import contextvars
 import datetime as dt
 import gc
 import io
-import json
 import logging
 import os
 import traceback
@@ -660,40 +659,9 @@ EVIDENCE_KEYS = sorted(
 )
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, np.bool_ | bool):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):  # ids in a column that has gaps
-        return int(value) if float(value).is_integer() else float(value)
-    return value
-
-
-def _json_cells(values: pd.Series, key: str) -> np.ndarray:
-    """Each cell of a column as ``"key": value`` JSON text (dates as ISO text, missing as
-    null), encoded once per distinct value: a check has two values, a date a few hundred."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [f"{key}{json.dumps(_json_value(value))}" for value in uniques]
-    return np.array([*texts, f"{key}null"], dtype=object)[codes]  # -1 (missing) is the last
-
-
 def _evidence(found: pd.DataFrame) -> list[str]:
-    """Each family's checks as a JSON object, built column by column and joined once per row:
-    a council has hundreds of thousands of eligible families, and their checks take few
-    distinct values."""
-    if found.empty:
-        return []
-    columns = []
-    for number, name in enumerate(EVIDENCE_KEYS):
-        key = f"{', ' if number else '{'}{json.dumps(name)}: "
-        if name in found.columns:
-            columns.append(_json_cells(found[name], key))
-        else:
-            columns.append(np.full(len(found), f"{key}null", dtype=object))
-    return ["".join(cells) + "}" for cells in zip(*columns, strict=True)]
+    """Each family's checks as a JSON object (dates as ISO text, a check not made as null)."""
+    return list(recompute.json_objects(found.reindex(columns=EVIDENCE_KEYS), keep_missing=True))
 
 
 def pbr_scan(*, data: selectors.ReportingData, as_of: dt.date) -> str:

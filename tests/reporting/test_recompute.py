@@ -14,7 +14,7 @@ from reporting.recompute import (
     MEASURES,
     Partition,
     _factor,
-    _json_objects,
+    json_objects,
     member_rows,
     partitions,
 )
@@ -190,7 +190,7 @@ def test_a_values_extras_are_a_json_object_of_what_it_has():
             "team": ["North", None, "Zoë's"],
         }
     )
-    objects = _json_objects(results)
+    objects = json_objects(results)
     # in column order, as json.dumps writes them; a missing cell leaves its key out
     assert list(objects) == [
         '{"target": 22, "median_days": 40.5, "over": true, "team": "North"}',
@@ -198,4 +198,12 @@ def test_a_values_extras_are_a_json_object_of_what_it_has():
         '{"median_days": 12.0, "team": "Zo\\u00eb\'s"}',
     ]
     assert [json.loads(text) for text in objects][2] == {"median_days": 12.0, "team": "Zoë's"}
-    assert list(_json_objects(results[[]])) == ["{}", "{}", "{}"]
+    assert list(json_objects(results[[]])) == ["{}", "{}", "{}"]
+    # evidence keeps every key, a missing cell as null, and writes days as ISO dates
+    days = pd.DataFrame(
+        {"closed_on": pd.to_datetime(pd.Series(["2024-11-15", None])), "met": [True, None]}
+    )
+    assert list(json_objects(days, keep_missing=True)) == [
+        '{"closed_on": "2024-11-15", "met": true}',
+        '{"closed_on": null, "met": null}',
+    ]
