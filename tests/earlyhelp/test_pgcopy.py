@@ -15,6 +15,31 @@ from earlyhelp import pgcopy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
+SQL_TYPES = {
+    "int8": "bigint",
+    "int2": "smallint",
+    "date": "date",
+    "timestamptz": "timestamptz",
+    "numeric": "numeric",
+    "text": "text",
+    "jsonb": "jsonb",
+    "uuid": "uuid",
+}
+
+
+def copied(frame, kinds, select="*"):
+    """The frame copied in binary into a temporary table of its kinds' types, read back by id."""
+    columns = ", ".join(f'"{name}" {SQL_TYPES[kind]}' for name, kind in kinds)
+    names = ", ".join(f'"{name}"' for name, _ in kinds)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE copied ({columns})")
+        cursor.copy_expert(
+            f"COPY copied ({names}) FROM STDIN WITH (FORMAT binary)",
+            io.BytesIO(pgcopy.encode(frame, kinds)),
+        )
+        cursor.execute(f"SELECT {select} FROM copied ORDER BY id")  # noqa: S608 - the test's own
+        return cursor.fetchall()
+
 
 def test_rows_of_every_shape_come_back_as_written():
     frame = pd.DataFrame(
@@ -29,17 +54,7 @@ def test_rows_of_every_shape_come_back_as_written():
         }
     )
     kinds = [("id", "int8"), ("maybe", "int8"), ("on", "date"), ("code", "text"), ("note", "text")]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE copied "
-            "(id bigint, maybe bigint, on_ date, code text, note text)"
-        )
-        cursor.copy_expert(
-            "COPY copied (id, maybe, on_, code, note) FROM STDIN WITH (FORMAT binary)",
-            io.BytesIO(pgcopy.encode(frame, kinds)),
-        )
-        cursor.execute("SELECT id, maybe, on_, code, note FROM copied ORDER BY id")
-        rows = cursor.fetchall()
+    rows = copied(frame, kinds)
     assert rows == [
         (1, 10, dt.date(2026, 10, 31), "NORTH", ""),
         (2, None, None, "", "x"),
@@ -63,14 +78,7 @@ def test_uuids_and_json_come_back_as_written():
         }
     )
     kinds = [("id", "int8"), ("key", "uuid"), ("doc", "jsonb")]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, key uuid, doc jsonb)")
-        cursor.copy_expert(
-            "COPY copied (id, key, doc) FROM STDIN WITH (FORMAT binary)",
-            io.BytesIO(pgcopy.encode(frame, kinds)),
-        )
-        cursor.execute("SELECT id, key::text, doc FROM copied ORDER BY id")
-        rows = [(id_, key, json.loads(doc)) for id_, key, doc in cursor.fetchall()]
+    rows = [(i, key, json.loads(doc)) for i, key, doc in copied(frame, kinds, "id, key::text, doc")]
     assert rows == [(1, str(first), {"a": [1, "Zoë"]}), (2, str(second), {})]
 
 
@@ -95,14 +103,7 @@ def test_timestamps_come_back_as_the_same_instants():
         }
     )
     kinds = [("id", "int8"), ("at", "timestamptz")]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, at timestamptz)")
-        cursor.copy_expert(
-            "COPY copied (id, at) FROM STDIN WITH (FORMAT binary)",
-            io.BytesIO(pgcopy.encode(frame, kinds)),
-        )
-        cursor.execute("SELECT at FROM copied ORDER BY id")
-        rows = [at for (at,) in cursor.fetchall()]
+    rows = [at for (at,) in copied(frame, kinds, "at")]
     assert rows == stamps
 
 
@@ -116,14 +117,7 @@ def test_numbers_and_small_integers_come_back_as_written():
         }
     )
     kinds = [("id", "int8"), ("bit", "int2"), ("amount", "numeric")]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE copied (id bigint, bit smallint, amount numeric)")
-        cursor.copy_expert(
-            "COPY copied (id, bit, amount) FROM STDIN WITH (FORMAT binary)",
-            io.BytesIO(pgcopy.encode(frame, kinds)),
-        )
-        cursor.execute("SELECT bit, amount FROM copied ORDER BY id")
-        rows = cursor.fetchall()
+    rows = copied(frame, kinds, "bit, amount")
     assert rows == [
         *((bit, Decimal(str(float(v)))) for bit, v in enumerate(values)),
         (62, None),
