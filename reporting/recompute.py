@@ -30,25 +30,24 @@ YEARLY = ("RR2", "RR3")
 # 24 months of ``make bench-report`` (December 2026, one process). Only the ratios matter:
 # they weigh the partitions, so workers take the largest first and finish together.
 COSTS = {
-    "RR1": 3.6,
-    "RR2": 6.5,
+    "RR1": 3.2,
+    "RR2": 6.2,
     "RR3": 1.2,
-    "RR4": 1.2,
+    "RR4": 1.4,
     "RR5": 2.4,
-    "ESC": 1.0,
-    "T1": 0.2,
+    "ESC": 0.9,
+    "T1": 0.1,
     "T2": 1.0,
     "T3": 0.2,
-    "O1": 2.5,
+    "O1": 2.4,
     "O2": 2.1,
     "O3": 2.2,
     "O4": 1.1,
-    "C1": 8.1,
-    "F1": 0.2,
+    "C1": 5.5,
+    "F1": 0.1,
 }
 # Each reporting year's measures are split in two tasks of about equal cost (the caseload
-# alone costs nearly as much as RR1 and RR2 together), so that two workers finish a run
-# together.
+# alone costs nearly as much as RR2), so that two workers finish a run together.
 MEASURE_GROUPS = (
     ("RR1", "RR2", "RR3", "RR4", "RR5", "ESC"),
     ("T1", "T2", "T3", "O1", "O2", "O3", "O4", "C1", "F1"),
