@@ -93,8 +93,8 @@ def _numeric(value: Any) -> bytes:
     number = Decimal(str(value))
     if not number.is_finite():
         raise ValueError(f"Not a finite number: {value!r}")
-    sign, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)  # finite
+    sign, digits, places = number.as_tuple()
+    exponent = int(places)  # finite, so a number
     scale = max(-exponent, 0)
     text = ("".join(map(str, digits)) + "0" * max(exponent, 0)).rjust(scale + 1, "0")
     whole, fraction = (

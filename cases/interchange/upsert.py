@@ -240,12 +240,12 @@ def _write_postgresql(staged: Staged) -> None:
 def _write_executemany(staged: Staged) -> None:
     table = _q(staged.model._meta.db_table)
     columns = [*staged.columns, *staged.constants]
-    changed = " OR ".join(f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged))
     sql = (
         f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 - names are ours
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     if not staged.new:
+        changed = " OR ".join(f"{table}.{_q(c)} IS NOT EXCLUDED.{_q(c)}" for c in _compared(staged))
         sql += (
             f" ON CONFLICT ({', '.join(_q(c) for c in staged.conflict)}) "
             f"DO UPDATE SET {_set_clause(staged.update)} WHERE {changed}"
