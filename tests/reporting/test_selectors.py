@@ -279,3 +279,19 @@ def test_the_streaming_reader_loads_exactly_what_a_plain_read_loads(world):
     assert len(loaded) == 13  # every frame the measures read; ``derived`` is worked out later
     for field in loaded:
         pd.testing.assert_frame_equal(getattr(streamed, field.name), getattr(plain, field.name))
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["2024-02-29", "", "2023-12-31", "2024-02-29", "1999-01-01"],
+        ["", ""],  # no day at all: no categories
+        [],
+    ],
+)
+def test_iso_days_parse_each_distinct_day_as_a_row_by_row_parse_does(texts):
+    read = pd.Series(texts, dtype="object").replace("", None).astype("category")
+    expected = pd.to_datetime(pd.Series(texts, dtype="object").replace("", None)).astype(
+        "datetime64[ns]"
+    )
+    pd.testing.assert_series_equal(selectors._iso_days(read), expected)
