@@ -104,7 +104,19 @@ def to_dates(values: pd.Series | Sequence[Any]) -> pd.Series:
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_localize(None)
         series = series.astype(DATE_DTYPE)
+    if _at_midnight(series):  # as read: measures pass the same columns on many times
+        return series
     return series.dt.normalize()
+
+
+_NANOSECONDS_A_DAY = np.int64(86_400_000_000_000)
+_NAT = np.iinfo("int64").min
+
+
+def _at_midnight(series: pd.Series) -> bool:
+    """Whether every value of a ``datetime64[ns]`` column is a day (or missing)."""
+    stamps = series.to_numpy().view("int64")
+    return not ((stamps % _NANOSECONDS_A_DAY != 0) & (stamps != _NAT)).any()
 
 
 def coerce_dates(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

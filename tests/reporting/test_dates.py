@@ -172,6 +172,20 @@ def test_to_dates_reads_text_of_either_dtype_row_by_row():
     assert str(dates.to_dates(pd.Series([], dtype=object)).dtype) == "datetime64[ns]"
 
 
+def test_to_dates_takes_times_of_day_to_midnight_and_leaves_days_as_they_are():
+    stamps = pd.Series(
+        pd.to_datetime(["1960-05-01 00:00", None, "2024-02-29 13:45", "1969-12-31 23:59"])
+    ).astype("datetime64[ns]")
+    assert list(dates.to_dates(stamps).dt.strftime("%Y-%m-%d %H:%M").fillna("-")) == [
+        "1960-05-01 00:00",
+        "-",
+        "2024-02-29 00:00",
+        "1969-12-31 00:00",
+    ]
+    days = stamps.dt.normalize()
+    assert dates.to_dates(days) is days  # nothing to do: the column itself
+
+
 class TestRounding:
     def test_percentage_one_decimal_half_up(self):
         num = pd.Series([1, 49, 2, 1, 0, 3], dtype="Int64")
