@@ -26,31 +26,37 @@ DEFAULT_MONTHS = 24
 YEARLY = ("RR2", "RR3")
 
 
-# What each measure costs to compute and store, relative to the others: seconds over the
-# 24 months of ``make bench-report`` (December 2026, one process). Only the ratios matter:
-# they weigh the partitions, so workers take the largest first and finish together.
+# What each measure costs to compute and store, in seconds on ``make bench-report`` (December
+# 2026, one process, measure by measure): over one month (mostly work that does not depend on
+# the periods: each task pays it again), over all 24 months, and for the measures with yearly
+# cohort tables, over one whole reporting year besides; then the PbR scan. Only the ratios
+# matter: they weigh the partitions, so workers take the largest first and finish together.
 COSTS = {
-    "RR1": 3.2,
-    "RR2": 6.2,
-    "RR3": 1.2,
-    "RR4": 1.4,
-    "RR5": 2.4,
-    "ESC": 0.9,
-    "T1": 0.1,
-    "T2": 1.0,
-    "T3": 0.2,
-    "O1": 2.4,
-    "O2": 2.1,
-    "O3": 2.2,
-    "O4": 1.1,
-    "C1": 5.5,
-    "F1": 0.1,
+    "RR1": (0.2, 3.4),
+    "RR2": (0.4, 4.1),
+    "RR3": (0.3, 0.6),
+    "RR4": (0.1, 0.7),
+    "RR5": (0.3, 2.4),
+    "ESC": (0.2, 0.7),
+    "T1": (0.0, 0.1),
+    "T2": (0.1, 1.2),
+    "T3": (0.0, 0.2),
+    "O1": (0.1, 3.6),
+    "O2": (0.1, 2.6),
+    "O3": (0.4, 2.0),
+    "O4": (0.1, 1.2),
+    "C1": (0.3, 7.3),
+    "F1": (0.1, 0.1),
 }
-# Each reporting year's measures are split in two tasks of about equal cost (the caseload
-# alone costs nearly as much as RR2), so that two workers finish a run together.
+YEAR_COSTS = {"RR2": 1.6, "RR3": 0.4}
+PBR_COST = 12.9
+# Each reporting year's measures are split in three tasks of about equal cost (the caseload
+# alone costs nearly as much as RR2), so that workers finish a run together: the smaller the
+# last tasks, the less time one worker works alone at the end.
 MEASURE_GROUPS = (
-    ("RR1", "RR2", "RR3", "RR4", "RR5", "ESC"),
-    ("T1", "T2", "T3", "O1", "O2", "O3", "O4", "C1", "F1"),
+    ("RR2", "RR3", "RR5"),
+    ("RR1", "ESC", "C1", "T1", "T3", "F1"),
+    ("RR4", "T2", "O1", "O2", "O3", "O4"),
 )
 
 
@@ -75,12 +81,23 @@ class Partition:
         }
 
     def weight(self) -> float:
-        """Roughly how long the partition takes, in periods of every measure (the PbR scan
-        costs about a year's), to hand out the largest first."""
+        """Roughly how many seconds the partition takes, to hand out the largest first. A
+        year's cohort holds the closures of the year up to its last month."""
         if self.kind == "pbr":
-            return 12
-        share = sum(COSTS[code] for code in self.measures or MEASURES) / sum(COSTS.values())
-        return (len(self.months) + len(self.years)) * share
+            return PBR_COST
+        codes = self.measures or tuple(MEASURES)
+        seconds = 0.0
+        for code in codes:
+            fixed, months = COSTS[code]
+            seconds += fixed + (months - fixed) * max(len(self.months) - 1, 0) / (
+                DEFAULT_MONTHS - 1
+            )
+        per_year = sum(YEAR_COSTS.get(code, 0) for code in codes)
+        last = max((month.end for month in self.months), default=None)
+        for year in self.years:
+            end = min(year.end, last) if last else year.end
+            seconds += per_year * ((end - year.start).days + 1) / ((year.end - year.start).days + 1)
+        return seconds
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Partition:
@@ -115,7 +132,7 @@ def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Parti
         by_year.setdefault(start_year, []).append(period)
     parts = [
         Partition(
-            f"{reporting_year(year).label} {group[0]}-{group[-1]}",
+            f"{reporting_year(year).label} {','.join(group)}",
             "periods",
             tuple(items),
             (reporting_year(year),),
@@ -357,10 +374,12 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     weight = np.left_shift(np.int64(1), category_bits[category_codes]).astype("float64")
     period_codes, labels = _factor(members["period"])
     type_codes, type_labels = _factor(members["record_type"])
-    types = np.array(type_labels, dtype=object)
+    # categories in text order, so rows sorted by them are in the primary key's order
+    types = pd.CategoricalDtype(sorted(set(type_labels)))
+    type_codes = types.categories.get_indexer(type_labels)[type_codes]
     record_ids = members["record_id"].to_numpy(dtype="int64")
     width = int(record_ids.max()) + 1
-    key = (period_codes.astype("int64") * len(types) + type_codes) * width + record_ids
+    key = (period_codes.astype("int64") * len(types.categories) + type_codes) * width + record_ids
     group, _ = pd.factorize(key)
     first = np.unique(group, return_index=True)[1]  # group g first appears at first[g]
     size = len(first)
@@ -427,7 +446,7 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
         {
             "period_start": starts[head_periods],
             "period_end": ends[head_periods],
-            "record_type": types[type_codes[first]],
+            "record_type": pd.Categorical.from_codes(type_codes[first], dtype=types),
             "record_id": record_ids[first],
             "family_id": ids("family_id"),
             "child_id": ids("child_id"),
@@ -446,51 +465,46 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     return _month_runs(frame[MEMBER_COLUMNS])
 
 
-def _same_as_previous(values: pd.Series) -> np.ndarray:
-    """Whether each row holds what the row before it holds (missing equals missing)."""
+def _comparable(values: pd.Series) -> np.ndarray:
+    """A column as an array whose items are equal where the values are (missing equals
+    missing): categorical codes, dates as integers, ids with -1 for missing."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        array = values.cat.codes.to_numpy()
-    elif pd.api.types.is_datetime64_any_dtype(values):
-        array = values.to_numpy().view("int64")  # NaT is one integer, so equal to itself
-    elif isinstance(values.dtype, pd.Int64Dtype):
-        array = values.fillna(-1).to_numpy(dtype="int64")  # ids are never negative
-    else:
-        array = values.to_numpy()
-    return np.concatenate([[False], array[1:] == array[:-1]])
+        return values.cat.codes.to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.to_numpy().view("int64")  # NaT is one integer, so equal to itself
+    if isinstance(values.dtype, pd.Int64Dtype):
+        return values.fillna(-1).to_numpy(dtype="int64")  # ids are never negative
+    return values.to_numpy()
 
 
 def _month_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of one record in consecutive months with the same content merged into one row per
-    run, at most ``MAX_SPAN_MONTHS`` long. Years and other periods are never merged."""
+    run, at most ``MAX_SPAN_MONTHS`` long. Years and other periods are never merged.
+
+    Rows are compared in run order through plain arrays, and only each run's first row is
+    taken from the frame: a caseload's million monthly rows become a few hundred thousand."""
     if frame.empty:
         return frame
-    monthly = frame["period_start"].to_numpy().astype("datetime64[M]") == frame[
-        "period_end"
-    ].to_numpy().astype("datetime64[M]")
-    # a record's months together, in order, apart from its other periods
-    order = np.lexsort(
-        (
-            frame["period_start"].to_numpy(),
-            ~monthly,
-            frame["record_id"].to_numpy(),
-            _factor(frame["record_type"])[0],
-        )
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
-    monthly = monthly[order]
     starts = frame["period_start"].to_numpy()
     ends = frame["period_end"].to_numpy()
+    monthly = starts.astype("datetime64[M]") == ends.astype("datetime64[M]")
+    # a record's months together, in order, apart from its other periods
+    order = np.lexsort(
+        (starts, ~monthly, frame["record_id"].to_numpy(), _factor(frame["record_type"])[0])
+    )
+    starts, ends, monthly = starts[order], ends[order], monthly[order]
     follows = np.concatenate([[False], starts[1:] == ends[:-1] + np.timedelta64(1, "D")])
     joins = follows & monthly & np.concatenate([[False], monthly[:-1]])
     for column in frame.columns:
         if column not in ("period_start", "period_end", "span_end"):
-            joins &= _same_as_previous(frame[column])
+            values = _comparable(frame[column])[order]
+            joins[1:] &= values[1:] == values[:-1]
     # Cut runs every MAX_SPAN_MONTHS rows: a row's place in its run, from the run's first row.
     first = np.maximum.accumulate(np.where(~joins, np.arange(len(frame)), 0))
     joins &= (np.arange(len(frame)) - first) % MAX_SPAN_MONTHS != 0
     heads = np.flatnonzero(~joins)
     last = np.append(heads[1:], len(frame)) - 1
-    merged = frame.iloc[heads].reset_index(drop=True)
+    merged = frame.iloc[order[heads]].reset_index(drop=True)
     merged["span_end"] = ends[last]
     return merged
 

@@ -108,7 +108,7 @@ def test_the_pipeline_on_real_workers_stores_the_hand_worked_numbers_and_reruns_
 
     # then the workers stored the numbers worked out by hand
     assert first.status == ReportRun.Status.SUCCEEDED, first.error
-    assert (first.progress_done, first.progress_total) == (3, 3)
+    assert (first.progress_done, first.progress_total) == (4, 4)
     october = KpiValue.objects.get(
         measure="RR1", period_label="2026-10", breakdown="all", category="rate"
     )

@@ -37,9 +37,14 @@ def test_forked_processes_store_the_hand_worked_numbers_and_one_process_changes_
 
     # each partition was computed in a process of its own, not this one
     assert run.status == ReportRun.Status.SUCCEEDED, run.error
-    assert (run.progress_done, run.progress_total) == (3, 3)
+    assert (run.progress_done, run.progress_total) == (4, 4)
     computed_in = pids()
-    assert sorted(computed_in) == ["2026-27 RR1-ESC", "2026-27 T1-F1", "pbr"]
+    assert sorted(computed_in) == [
+        "2026-27 RR1,ESC,C1,T1,T3,F1",
+        "2026-27 RR2,RR3,RR5",
+        "2026-27 RR4,T2,O1,O2,O3,O4",
+        "pbr",
+    ]
     assert os.getpid() not in computed_in.values()
     assert len(set(computed_in.values())) == 2
     # and stored what was worked out by hand, drill-down and claim included

@@ -145,17 +145,13 @@ def test_runs_stop_at_twelve_months_and_a_year_is_never_merged():
 
 def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
     parts = partitions(dt.date(2026, 10, 31), month_count=24)
-    # Nov 2024 - Oct 2026: three reporting years, each in two groups, then the PbR scan
+    # Nov 2024 - Oct 2026: three reporting years, each in three groups, then the PbR scan
+    groups = ["RR2,RR3,RR5", "RR1,ESC,C1,T1,T3,F1", "RR4,T2,O1,O2,O3,O4"]
     assert [p.key for p in parts] == [
-        "2024-25 RR1-ESC",
-        "2024-25 T1-F1",
-        "2025-26 RR1-ESC",
-        "2025-26 T1-F1",
-        "2026-27 RR1-ESC",
-        "2026-27 T1-F1",
+        *(f"{year} {group}" for year in ("2024-25", "2025-26", "2026-27") for group in groups),
         "pbr",
     ]
-    # a year's two tasks share its months and its year, and between them every measure once
+    # a year's tasks share its months and its year, and between them every measure once
     year = [p for p in parts if p.key.startswith("2025-26")]
     assert all(len(p.months) == 12 and [y.label for y in p.years] == ["2025-26"] for p in year)
     assert tuple(p.measures for p in year) == MEASURE_GROUPS
@@ -164,15 +160,25 @@ def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
     assert Partition.from_dict(parts[0].to_dict()) == parts[0]
     whole = {key: value for key, value in parts[0].to_dict().items() if key != "measures"}
     assert Partition.from_dict(whole).measures == ()
-    # the largest first: the PbR scan, then the full year's groups, then the longer part-year
-    # (7 months) before the shorter (5)
+    # the largest first: the PbR scan, then the full year's groups; then 2024-25's cohort
+    # tables (a whole year of closures, with only 5 months) before 2026-27's 7 months and
+    # their cohort tables of 7 months; 2024-25's other groups, with 5 months, last
     largest = sorted(parts, key=Partition.weight, reverse=True)
-    assert [p.key for p in largest[:3]] == ["pbr", "2025-26 RR1-ESC", "2025-26 T1-F1"]
-    assert {p.key[:7] for p in largest[3:5]} == {"2026-27"}
-    assert {p.key[:7] for p in largest[5:]} == {"2024-25"}
-    # weighed by what their measures cost, a year's two groups come within a tenth
-    ratio = year[1].weight() / year[0].weight()
-    assert 0.9 < ratio < 1.1
+    assert [p.key[:7] for p in largest] == [
+        "pbr",
+        *["2025-26"] * 3,
+        "2024-25",
+        *["2026-27"] * 3,
+        *["2024-25"] * 2,
+    ]
+    assert largest[4].key == "2024-25 RR2,RR3,RR5"
+    # weighed by what their measures cost, a year's groups come within a tenth of each other
+    weights = [p.weight() for p in year]
+    assert max(weights) / min(weights) < 1.1
+    # a task pays each measure's fixed cost once, whatever its months
+    one_month = Partition("one", "periods", months=year[0].months[:1], measures=("C1",))
+    assert one_month.weight() == COSTS["C1"][0]
+    assert year[0].weight() > 12 / 24 * sum(COSTS[code][1] for code in year[0].measures)
 
 
 def test_a_values_extras_are_a_json_object_of_what_it_has():

@@ -77,7 +77,7 @@ def test_a_run_stores_the_numbers_worked_out_by_hand(
 
     assert run.status == ReportRun.Status.SUCCEEDED
     # 2026-27 months, its two groups of measures, then PbR
-    assert (run.progress_done, run.progress_total) == (3, 3)
+    assert (run.progress_done, run.progress_total) == (4, 4)
     assert run.started_at and run.finished_at and run.started_at <= run.finished_at
     assert run.started_by == officer
     # RR1: August has no cohort (no value, not 0 %), September 0 of 2, October 1 of 2
@@ -163,7 +163,7 @@ def test_a_failed_partition_fails_the_run_without_personal_data_then_a_rerun_suc
     monkeypatch.setitem(recompute.MEASURES, "RR1", broken)
     failed = run_now(officer, django_capture_on_commit_callbacks)
     assert failed.status == ReportRun.Status.FAILED
-    assert failed.error.startswith("ValueError in partition 2026-27 RR1-ESC at ")
+    assert failed.error.startswith("ValueError in partition 2026-27 RR1,ESC,C1,T1,T3,F1 at ")
     assert name not in failed.error
     assert failed.finished_at is not None
 
