@@ -376,7 +376,7 @@ def member_rows(result: MeasureResult, periods: Sequence[Period]) -> pd.DataFram
     type_codes, type_labels = _factor(members["record_type"])
     # categories in text order, so rows sorted by them are in the primary key's order
     types = pd.CategoricalDtype(sorted(set(type_labels)))
-    type_codes = types.categories.get_indexer(type_labels)[type_codes]
+    type_codes = types.categories.get_indexer(pd.Index(type_labels))[type_codes]
     record_ids = members["record_id"].to_numpy(dtype="int64")
     width = int(record_ids.max()) + 1
     key = (period_codes.astype("int64") * len(types.categories) + type_codes) * width + record_ids

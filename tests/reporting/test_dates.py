@@ -174,7 +174,9 @@ def test_to_dates_reads_text_of_either_dtype_row_by_row():
 
 def test_to_dates_takes_times_of_day_to_midnight_and_leaves_days_as_they_are():
     stamps = pd.Series(
-        pd.to_datetime(["1960-05-01 00:00", None, "2024-02-29 13:45", "1969-12-31 23:59"])
+        pd.to_datetime(
+            pd.Series(["1960-05-01 00:00", None, "2024-02-29 13:45", "1969-12-31 23:59"])
+        )
     ).astype("datetime64[ns]")
     assert list(dates.to_dates(stamps).dt.strftime("%Y-%m-%d %H:%M").fillna("-")) == [
         "1960-05-01 00:00",
