@@ -51,8 +51,8 @@ COSTS = {
 YEAR_COSTS = {"RR2": 1.6, "RR3": 0.4}
 PBR_COST = 12.9
 # Each reporting year's measures are split in three tasks of about equal cost (the caseload
-# alone costs nearly as much as RR2), so that workers finish a run together: the smaller the
-# last tasks, the less time one worker works alone at the end.
+# alone costs more than any other measure), so that workers finish a run together: the
+# smaller the last tasks, the less time one worker works alone at the end.
 MEASURE_GROUPS = (
     ("RR2", "RR3", "RR5"),
     ("RR1", "ESC", "C1", "T1", "T3", "F1"),

@@ -166,7 +166,7 @@ def _iso_days(values: pd.Series) -> pd.Series:
     A million rows hold a few thousand days, and parsing every row's text cost more than the
     rest of the read."""
     categories = np.asarray(values.cat.categories, dtype=object)
-    parsed = pd.to_datetime(categories, format="%Y-%m-%d").to_numpy().astype(DATE_DTYPE)
+    parsed = pd.to_datetime(categories).to_numpy().astype(DATE_DTYPE)
     lookup = np.append(parsed, np.datetime64("NaT"))  # a missing day's code, -1, takes NaT
     return pd.Series(lookup[values.cat.codes.to_numpy()], index=values.index, name=values.name)
 
