@@ -118,7 +118,7 @@ class ReportRun(models.Model):
 
 
 # The most months one drill-down row stands for: the drill-down looks this far back for the
-# rows covering a month (a reporting year's partition never holds more months anyway).
+# rows covering a month, and a longer run of months is cut into rows of this many.
 MAX_SPAN_MONTHS = 12
 # A month's period, by its dates: labels cannot tell "2026-10" (a month) from "2026-27" (a
 # reporting year).

@@ -50,9 +50,9 @@ COSTS = {
 }
 YEAR_COSTS = {"RR2": 1.6, "RR3": 0.4}
 PBR_COST = 12.9
-# Each reporting year's measures are split in three tasks of about equal cost (the caseload
-# alone costs more than any other measure), so that workers finish a run together: the
-# smaller the last tasks, the less time one worker works alone at the end.
+# The measures are split in three tasks of about equal cost (the caseload alone costs more
+# than any other measure), so that workers finish a run together: the smaller the last tasks,
+# the less time one worker works alone at the end.
 MEASURE_GROUPS = (
     ("RR2", "RR3", "RR5"),
     ("RR1", "ESC", "C1", "T1", "T3", "F1"),
@@ -120,27 +120,40 @@ class Partition:
         )
 
 
+# The most reporting years one task computes. A task pays each of its measures' fixed work
+# (the closures prepared, CSC involvements matched…) once, and its drill-down rows run on
+# across year ends: the nightly 24 months (three reporting years at most) are one span, where
+# a task per year paid that work three times and stored 5 % more rows. A longer backfill is
+# split into spans of this many years.
+YEARS_PER_TASK = 3
+
+
 def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Partition]:
-    """The monthly series ending with the cut-off's month, split by reporting year (each part
-    also computing the yearly cohort tables of its year) and by group of measures, then the
-    PbR scan."""
+    """The monthly series ending with the cut-off's month, split into spans of whole
+    reporting years (each span also computing the yearly cohort tables of its years) and by
+    group of measures, then the PbR scan."""
     first = shift_month(cutoff.replace(day=1), -(month_count - 1))
     series = months(first, cutoff)
     by_year: dict[int, list[Period]] = {}
     for period in series:
         start_year = period.start.year if period.start.month >= 4 else period.start.year - 1
         by_year.setdefault(start_year, []).append(period)
-    parts = [
-        Partition(
-            f"{reporting_year(year).label} {','.join(group)}",
-            "periods",
-            tuple(items),
-            (reporting_year(year),),
-            group,
-        )
-        for year, items in sorted(by_year.items())
-        for group in MEASURE_GROUPS
-    ]
+    years = sorted(by_year)
+    spans = [years[i : i + YEARS_PER_TASK] for i in range(0, len(years), YEARS_PER_TASK)]
+    parts = []
+    for span in spans:
+        labels = [reporting_year(year).label for year in span]
+        name = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+        parts += [
+            Partition(
+                f"{name} {','.join(group)}",
+                "periods",
+                tuple(month for year in span for month in by_year[year]),
+                tuple(reporting_year(year) for year in span),
+                group,
+            )
+            for group in MEASURE_GROUPS
+        ]
     return [*parts, Partition("pbr", "pbr")]
 
 

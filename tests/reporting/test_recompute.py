@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from reporting.measures.base import MeasureResult
 from reporting.measures.dates import Period, months
@@ -12,6 +13,7 @@ from reporting.recompute import (
     COSTS,
     MEASURE_GROUPS,
     MEASURES,
+    YEAR_COSTS,
     Partition,
     _factor,
     json_objects,
@@ -143,42 +145,44 @@ def test_runs_stop_at_twelve_months_and_a_year_is_never_merged():
     ]
 
 
-def test_a_run_is_split_by_reporting_year_and_group_of_measures_then_pbr():
+def test_a_run_is_split_by_group_of_measures_over_spans_of_reporting_years_then_pbr():
     parts = partitions(dt.date(2026, 10, 31), month_count=24)
-    # Nov 2024 - Oct 2026: three reporting years, each in three groups, then the PbR scan
+    # Nov 2024 - Oct 2026: three reporting years, one span, in three groups; then the PbR scan
     groups = ["RR2,RR3,RR5", "RR1,ESC,C1,T1,T3,F1", "RR4,T2,O1,O2,O3,O4"]
-    assert [p.key for p in parts] == [
-        *(f"{year} {group}" for year in ("2024-25", "2025-26", "2026-27") for group in groups),
-        "pbr",
-    ]
-    # a year's tasks share its months and its year, and between them every measure once
-    year = [p for p in parts if p.key.startswith("2025-26")]
-    assert all(len(p.months) == 12 and [y.label for y in p.years] == ["2025-26"] for p in year)
-    assert tuple(p.measures for p in year) == MEASURE_GROUPS
+    assert [p.key for p in parts] == [*(f"2024-25 to 2026-27 {g}" for g in groups), "pbr"]
+    # the tasks share the months and the years, and between them have every measure once
+    years = ["2024-25", "2025-26", "2026-27"]
+    assert all(len(p.months) == 24 and [y.label for y in p.years] == years for p in parts[:3])
+    assert tuple(p.measures for p in parts[:3]) == MEASURE_GROUPS
     assert sorted(sum(MEASURE_GROUPS, ())) == sorted(MEASURES) == sorted(COSTS)
     # a task's dictionary names its measures, and old ones (all measures) still read
     assert Partition.from_dict(parts[0].to_dict()) == parts[0]
     whole = {key: value for key, value in parts[0].to_dict().items() if key != "measures"}
     assert Partition.from_dict(whole).measures == ()
-    # the largest first: the PbR scan, then the full year's groups; then 2024-25's cohort
-    # tables (a whole year of closures, with only 5 months) before 2026-27's 7 months and
-    # their cohort tables of 7 months; 2024-25's other groups, with 5 months, last
-    largest = sorted(parts, key=Partition.weight, reverse=True)
-    assert [p.key[:7] for p in largest] == [
-        "pbr",
-        *["2025-26"] * 3,
-        "2024-25",
-        *["2026-27"] * 3,
-        *["2024-25"] * 2,
-    ]
-    assert largest[4].key == "2024-25 RR2,RR3,RR5"
-    # weighed by what their measures cost, a year's groups come within a tenth of each other
-    weights = [p.weight() for p in year]
+    # weighed by what their measures cost, the groups come within a tenth of each other, and
+    # the PbR scan goes first
+    weights = [p.weight() for p in parts[:3]]
     assert max(weights) / min(weights) < 1.1
-    # a task pays each measure's fixed cost once, whatever its months
-    one_month = Partition("one", "periods", months=year[0].months[:1], measures=("C1",))
+    assert max(parts, key=Partition.weight).key == "pbr"
+    # a task pays each measure's fixed cost once, whatever its months; the cohort tables weigh
+    # whole years of closures, 2024-25's included though only its last 5 months are in the run
+    one_month = Partition("one", "periods", months=parts[0].months[:1], measures=("C1",))
     assert one_month.weight() == COSTS["C1"][0]
-    assert year[0].weight() > 12 / 24 * sum(COSTS[code][1] for code in year[0].measures)
+    cohorts = parts[0].weight() - sum(COSTS[code][1] for code in parts[0].measures)
+    assert cohorts == pytest.approx((1 + 1 + 7 / 12) * sum(YEAR_COSTS.values()), rel=0.01)
+
+
+def test_a_long_backfill_is_split_into_spans_of_three_reporting_years():
+    # Nov 2021 - Oct 2026: six reporting years, in two spans
+    parts = partitions(dt.date(2026, 10, 31), month_count=60)
+    spans = [p.key.rsplit(" ", 1)[0] for p in parts[:-1]]
+    assert spans == ["2021-22 to 2023-24"] * 3 + ["2024-25 to 2026-27"] * 3
+    first, second = parts[0], parts[3]
+    assert (first.months[0].label, first.months[-1].label) == ("2021-11", "2024-03")
+    assert (second.months[0].label, second.months[-1].label) == ("2024-04", "2026-10")
+    assert [y.label for y in second.years] == ["2024-25", "2025-26", "2026-27"]
+    # a run within one reporting year is named by it
+    assert partitions(dt.date(2026, 10, 31), month_count=3)[0].key == "2026-27 RR2,RR3,RR5"
 
 
 def test_a_values_extras_are_a_json_object_of_what_it_has():

@@ -76,7 +76,7 @@ def test_a_run_stores_the_numbers_worked_out_by_hand(
     run = run_now(officer, django_capture_on_commit_callbacks)
 
     assert run.status == ReportRun.Status.SUCCEEDED
-    # 2026-27 months, its two groups of measures, then PbR
+    # 2026-27 months, its three groups of measures, then PbR
     assert (run.progress_done, run.progress_total) == (4, 4)
     assert run.started_at and run.finished_at and run.started_at <= run.finished_at
     assert run.started_by == officer
