@@ -112,19 +112,39 @@ def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def in_periods(frame: pd.DataFrame, column: str, periods: Sequence[Period]) -> pd.DataFrame:
-    """Rows of ``frame`` whose ``column`` date falls in each period, tagged with ``period``.
+    """Rows of ``frame`` whose ``column`` date falls in each period, tagged with ``period``:
+    period after period, each period's rows in the frame's order.
 
-    Periods may overlap; a row appears once per period containing it.
+    Periods may overlap; a row appears once per period containing it. The periods are laid in
+    layers that do not overlap (the months, then the years…), and each layer's rows are found
+    with one binary search over its starts: a 24-month run with its years compared every row
+    27 times, once per period.
     """
     labels = pd.CategoricalDtype([period.label for period in periods])
-    parts = []
-    for number, period in enumerate(periods):
-        part = frame[(frame[column] >= period.start_ts) & (frame[column] <= period.end_ts)]
-        codes = np.full(len(part), number, dtype="int64")
-        parts.append(part.assign(period=pd.Categorical.from_codes(codes, dtype=labels)))
-    if not parts:
+    if not periods:
         return frame.iloc[0:0].assign(period=pd.Series(dtype="str"))
-    return pd.concat(parts, ignore_index=True)
+    days = pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[ns]")
+    layers: list[list[int]] = []
+    for number in sorted(range(len(periods)), key=lambda n: (periods[n].start, periods[n].end)):
+        layer = next((x for x in layers if periods[x[-1]].end < periods[number].start), None)
+        if layer is None:
+            layers.append([number])
+        else:
+            layer.append(number)
+    rows, numbers = [], []
+    for layer in layers:
+        starts = np.array([periods[n].start_ts.to_datetime64() for n in layer], "datetime64[ns]")
+        ends = np.array([periods[n].end_ts.to_datetime64() for n in layer], "datetime64[ns]")
+        # the last period starting on or before the day (NaT sorts after every start)
+        slot = np.searchsorted(starts, days, side="right") - 1
+        found = np.flatnonzero(slot >= 0)
+        found = found[days[found] <= ends[slot[found]]]  # NaT is never within
+        rows.append(found)
+        numbers.append(np.asarray(layer, dtype="int64")[slot[found]])
+    row, code = np.concatenate(rows), np.concatenate(numbers)
+    order = np.lexsort((row, code))
+    part = frame.take(row[order]).reset_index(drop=True)
+    return part.assign(period=pd.Categorical.from_codes(code[order], dtype=labels))
 
 
 def ensure_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

@@ -14,9 +14,10 @@ from reporting.measures.base import (
     MeasureParams,
     _dense_rank,
     factorize,
+    in_periods,
     summarise,
 )
-from reporting.measures.dates import Period, month
+from reporting.measures.dates import Period, month, reporting_year
 from tests.reporting import csc, cscs, d, episode, episodes, line, numbers
 
 PERIODS = [month(2024, 1), month(2024, 2)]
@@ -175,3 +176,40 @@ def test_dense_rank_is_what_numpy_unique_gives(keys):
     expected, expected_inverse = np.unique(array, return_inverse=True)
     assert distinct.tolist() == expected.tolist()
     assert inverse.tolist() == expected_inverse.reshape(-1).tolist()
+
+
+def test_in_periods_is_each_period_filtered_in_turn():
+    """Overlapping periods (months and the year holding them), a day on each edge, a missing
+    day, and rows out of date order: as filtering the frame period by period gives them."""
+    days = ["2024-03-31", None, "2024-04-01", "2024-05-15", "2024-04-30", "2025-03-31"]
+    days.append("2025-04-01")
+    teams = pd.Categorical(list("abcabca"))
+    frame = pd.DataFrame({"on": pd.to_datetime(pd.Series(days)), "id": range(7), "team": teams})
+    periods = [month(2024, 5), reporting_year(2024), month(2024, 4), month(2025, 3)]
+
+    found = in_periods(frame, "on", periods)
+
+    expected = pd.concat(
+        [
+            frame[(frame["on"] >= p.start_ts) & (frame["on"] <= p.end_ts)].assign(period=p.label)
+            for p in periods
+        ],
+        ignore_index=True,
+    )
+    assert list(zip(found["period"], found["id"], strict=True)) == [
+        ("2024-05", 3),
+        ("2024-25", 2),  # 1 April 2024 to 31 March 2025, each end included
+        ("2024-25", 3),
+        ("2024-25", 4),
+        ("2024-25", 5),
+        ("2024-04", 2),
+        ("2024-04", 4),
+        ("2025-03", 5),
+    ]
+    pd.testing.assert_frame_equal(found.astype({"period": str}), expected)
+    assert list(found["period"].cat.categories) == [p.label for p in periods]
+    assert isinstance(found["team"].dtype, pd.CategoricalDtype)
+    # no periods, or no row in any: no rows, the columns kept
+    assert in_periods(frame, "on", []).empty
+    none = in_periods(frame, "on", [month(2023, 1)])
+    assert none.empty and list(none.columns) == [*frame.columns, "period"]
