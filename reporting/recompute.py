@@ -120,18 +120,23 @@ class Partition:
         )
 
 
-# The most reporting years one task computes. A task pays each of its measures' fixed work
-# (the closures prepared, CSC involvements matched…) once, and its drill-down rows run on
-# across year ends: the nightly 24 months (three reporting years at most) are one span, where
-# a task per year paid that work three times and stored 5 % more rows. A longer backfill is
-# split into spans of this many years.
+# The most reporting years one task computes, by default (``REPORT_RUN_YEARS_PER_TASK``). A
+# task pays each of its measures' fixed work (the closures prepared, CSC involvements
+# matched…) once, and its drill-down rows run on across year ends: with three, the nightly 24
+# months (three reporting years at most) are one span, where a task per year paid that work
+# three times and stored 5 % more rows. Fewer years a task make more, smaller tasks, for a
+# council with more workers than groups of measures.
 YEARS_PER_TASK = 3
 
 
-def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Partition]:
+def partitions(
+    cutoff: dt.date, month_count: int = DEFAULT_MONTHS, years_per_task: int = YEARS_PER_TASK
+) -> list[Partition]:
     """The monthly series ending with the cut-off's month, split into spans of whole
     reporting years (each span also computing the yearly cohort tables of its years) and by
     group of measures, then the PbR scan."""
+    if years_per_task < 1:
+        raise ValueError("A task computes at least one reporting year")
     first = shift_month(cutoff.replace(day=1), -(month_count - 1))
     series = months(first, cutoff)
     by_year: dict[int, list[Period]] = {}
@@ -139,7 +144,7 @@ def partitions(cutoff: dt.date, month_count: int = DEFAULT_MONTHS) -> list[Parti
         start_year = period.start.year if period.start.month >= 4 else period.start.year - 1
         by_year.setdefault(start_year, []).append(period)
     years = sorted(by_year)
-    spans = [years[i : i + YEARS_PER_TASK] for i in range(0, len(years), YEARS_PER_TASK)]
+    spans = [years[i : i + years_per_task] for i in range(0, len(years), years_per_task)]
     parts = []
     for span in spans:
         labels = [reporting_year(year).label for year in span]

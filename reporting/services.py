@@ -147,7 +147,11 @@ def report_run_begin(*, run_id: int) -> list[recompute.Partition]:
     run = ReportRun.objects.select_for_update().get(pk=run_id)
     if run.status != ReportRun.Status.QUEUED:
         return []
-    parts = recompute.partitions(run.data_cutoff, int(run.parameters.get("months", 24)))
+    parts = recompute.partitions(
+        run.data_cutoff,
+        int(run.parameters.get("months", 24)),
+        years_per_task=settings.REPORT_RUN_YEARS_PER_TASK,
+    )
     _move(run, ReportRun.Status.RUNNING)
     now = timezone.now()
     run.started_at = run.heartbeat_at = now

@@ -233,6 +233,9 @@ REPORT_RUN_STALE_SECONDS = int(os.environ.get("REPORT_RUN_STALE_SECONDS", "3600"
 # A run computed in one place (no broker: the embedded default) loads the data once, then shares
 # its partitions among this many forked processes (PostgreSQL only; 1 computes them in turn).
 REPORT_RUN_PROCESSES = int(os.environ.get("REPORT_RUN_PROCESSES", str(os.cpu_count() or 1)))
+# A run is split into tasks by group of measures and by span of this many reporting years (the
+# nightly 24 months fall in at most three): fewer years, more and smaller tasks for more workers.
+REPORT_RUN_YEARS_PER_TASK = int(os.environ.get("REPORT_RUN_YEARS_PER_TASK", "3"))
 CELERY_BEAT_SCHEDULE["reporting-nightly-recompute"] = {
     "task": "reporting.nightly_recompute",
     "schedule": crontab(hour=REPORT_NIGHTLY_HOUR, minute=0),

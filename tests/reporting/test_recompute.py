@@ -183,6 +183,14 @@ def test_a_long_backfill_is_split_into_spans_of_three_reporting_years():
     assert [y.label for y in second.years] == ["2024-25", "2025-26", "2026-27"]
     # a run within one reporting year is named by it
     assert partitions(dt.date(2026, 10, 31), month_count=3)[0].key == "2026-27 RR2,RR3,RR5"
+    # a task a year, for more workers; never less than a year
+    by_year = partitions(dt.date(2026, 10, 31), month_count=24, years_per_task=1)
+    assert [p.key.rsplit(" ", 1)[0] for p in by_year[:-1]] == [
+        year for year in ("2024-25", "2025-26", "2026-27") for _ in MEASURE_GROUPS
+    ]
+    assert [len(p.months) for p in by_year[:-1:3]] == [5, 12, 7]
+    with pytest.raises(ValueError, match="at least one reporting year"):
+        partitions(dt.date(2026, 10, 31), years_per_task=0)
 
 
 def test_a_values_extras_are_a_json_object_of_what_it_has():

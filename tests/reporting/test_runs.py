@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def run_now(actor, django_capture_on_commit_callbacks, **kwargs) -> ReportRun:
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.report_run_request(actor=actor, data_cutoff=CUTOFF, months=MONTHS, **kwargs)
+        run = services.report_run_request(
+            actor=actor, **{"data_cutoff": CUTOFF, "months": MONTHS, **kwargs}
+        )
     run.refresh_from_db()
     return run
 
@@ -125,6 +127,51 @@ def test_running_twice_changes_nothing(eager, world, officer, django_capture_on_
     assert second.status == ReportRun.Status.SUCCEEDED
     # the same rows, untouched: same ids, same values, still stamped by the first run
     assert snapshot() == before
+
+
+def numbers_and_drill_downs() -> dict:
+    """Each stored number with the records behind it, as the drill-down finds them."""
+    return {
+        (v.measure, v.period_label, v.breakdown_value, v.category): (
+            v.numerator,
+            v.denominator,
+            v.value,
+            sorted(
+                dashboards.members_of(v).values_list(
+                    "record_type", "record_id", "numerator_mask", "denominator_mask"
+                )
+            ),
+        )
+        for v in KpiValue.objects.all()
+    }
+
+
+def test_tasks_by_reporting_year_store_what_one_task_per_group_stores(
+    eager, world, officer, settings, django_capture_on_commit_callbacks
+):
+    # given 12 months to October 2026: 2025-26's last 7 and 2026-27's first 5
+    one_span = run_now(officer, django_capture_on_commit_callbacks, months=12)
+    assert one_span.status == ReportRun.Status.SUCCEEDED, one_span.error
+    groups = ["RR2,RR3,RR5", "RR1,ESC,C1,T1,T3,F1", "RR4,T2,O1,O2,O3,O4"]
+    assert one_span.parameters["partitions"] == [
+        *(f"2025-26 to 2026-27 {group}" for group in groups),
+        "pbr",
+    ]
+    expected = numbers_and_drill_downs()
+
+    # when a council with more workers splits its runs by reporting year
+    settings.REPORT_RUN_YEARS_PER_TASK = 1
+    by_year = run_now(officer, django_capture_on_commit_callbacks, months=12)
+
+    # then there are more, smaller tasks, and every number and drill-down is the same
+    assert by_year.status == ReportRun.Status.SUCCEEDED, by_year.error
+    assert by_year.parameters["partitions"] == [
+        *(f"{year} {group}" for year in ("2025-26", "2026-27") for group in groups),
+        "pbr",
+    ]
+    assert (by_year.progress_done, by_year.progress_total) == (7, 7)
+    assert numbers_and_drill_downs() == expected
+    assert any(numerator for numerator, *_ in expected.values())
 
 
 def test_a_rerun_follows_the_records_and_drops_what_vanished(
